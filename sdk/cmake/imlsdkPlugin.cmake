@@ -1,0 +1,21 @@
+# imlsdk_add_plugin(<name> SOURCES <src>... [TORCH] [LIBRARIES <lib>...])
+# Builds the plugin module imlplugin_<name>.so, which imlhost discovers by that file name.
+# TORCH links imlsdk::torch (models, optimizers, analyses); without it only imlsdk::imlsdk.
+function(imlsdk_add_plugin name)
+  cmake_parse_arguments(P "TORCH" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(target imlplugin_${name})
+  add_library(${target} MODULE ${P_SOURCES})
+  set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME imlplugin_${name}
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  if(P_TORCH)
+    target_link_libraries(${target} PRIVATE imlsdk::torch ${P_LIBRARIES})
+  else()
+    target_link_libraries(${target} PRIVATE imlsdk::imlsdk ${P_LIBRARIES})
+  endif()
+  if(IMLSDK_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${IMLSDK_PLUGIN_OUTPUT_DIR})
+  endif()
+  if(IMLSDK_PLUGIN_INSTALL_DIR)
+    install(TARGETS ${target} LIBRARY DESTINATION ${IMLSDK_PLUGIN_INSTALL_DIR})
+  endif()
+endfunction()
