@@ -12,6 +12,10 @@
 
 #include "imlsdk/plugin.hpp"
 
+// Plugins that include this header use LibTorch: record its version in their entry.
+#undef IMLSDK_TORCH_VERSION_STR
+#define IMLSDK_TORCH_VERSION_STR TORCH_VERSION
+
 namespace imlsdk {
 
 // Per-layer key/value cache for incremental decoding: k[l], v[l] are [B, heads, T_past, head_dim].

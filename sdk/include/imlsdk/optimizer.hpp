@@ -12,6 +12,10 @@
 
 #include "imlsdk/plugin.hpp"
 
+// Plugins that include this header use LibTorch: record its version in their entry.
+#undef IMLSDK_TORCH_VERSION_STR
+#define IMLSDK_TORCH_VERSION_STR TORCH_VERSION
+
 namespace imlsdk {
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
@@ -32,5 +36,10 @@ class OptimizerPlugin : public Plugin {
   static constexpr Kind kKind = Kind::Optimizer;
   virtual std::unique_ptr<Optimizer> create(const Json& params, const NamedTensors& parameters) const = 0;
 };
+
+// Gradient clipping as torch.nn.utils.clip_grad_norm_: one global norm of order `norm_type`
+// (inf = max |g|) over the gradients of `params` (those without a gradient are skipped), then
+// every gradient *= min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping.
+double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm, double norm_type = 2.0);
 
 }  // namespace imlsdk

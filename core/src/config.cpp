@@ -1,0 +1,460 @@
+#include "config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "errors.hpp"
+#include "imlsdk/text.hpp"
+#include "plugin_registry.hpp"
+
+namespace fs = std::filesystem;
+using imlsdk::ParamSpec;
+using imlsdk::ParamType;
+
+namespace imlcore {
+
+std::string SourceMap::where(const std::string& key) const {
+  // The line of the key itself, or of its closest parent that has one.
+  std::string k = key;
+  while (true) {
+    auto it = lines.find(k);
+    if (it != lines.end())
+      return it->second < 0 ? std::string("command line override") : file + ":" + std::to_string(it->second);
+    const auto dot = k.rfind('.');
+    if (dot == std::string::npos) break;
+    k = k.substr(0, dot);
+  }
+  return file;
+}
+
+// ---- host declarations -----------------------------------------------------------------
+const std::vector<ParamSpec>& experiment_spec() {
+  static const std::vector<ParamSpec> s = {
+      {"name", ParamType::String, "", "experiment name; results go to <output_dir>/<name> (default: config file name)"},
+      {"seeds", ParamType::Any, 1, "Stage-1 seeds: a list, or a count n meaning 0..n-1"},
+      {"stage2_seeds", ParamType::Any, 1, "Stage-2 seeds per Stage-1 seed: a list, or a count"},
+      {"output_dir", ParamType::String, "results", "where results are written"},
+      {"device", ParamType::String, "cpu", "cpu, cuda or cuda:N"},
+      {"threads", ParamType::Int, 0, "CPU threads for LibTorch and BLAS (0 = every core)"},
+      {"resume", ParamType::Bool, true, "skip runs whose results exist for the same config, resume from saved stage models"},
+      {"gap", ParamType::List, Json::array({"d1consis", "d2consis"}), "the IML gap reported: EM(first) - EM(second)"},
+  };
+  return s;
+}
+
+const std::vector<ParamSpec>& training_spec() {
+  static const std::vector<ParamSpec> s = {
+      {"learning_rate", ParamType::Float, 5e-5, "peak learning rate (HF Trainer default 5e-5)"},
+      {"batch_size", ParamType::Int, 128, "micro-batch size (examples per forward pass)"},
+      {"gradient_accumulation_steps", ParamType::Int, 2, "micro-batches per optimizer step"},
+      {"lr_scheduler", ParamType::String, "linear", "linear (decay to 0 after warm-up, HF default) or constant"},
+      {"warmup_steps", ParamType::Int, 0, "linear warm-up steps (wins over warmup_ratio when > 0)"},
+      {"warmup_ratio", ParamType::Float, 0.0, "warm-up as a fraction of the stage's optimizer steps"},
+      {"max_grad_norm", ParamType::Float, 1.0, "global gradient-norm clipping (0 = off)"},
+      {"block_size", ParamType::Int, 48, "maximum tokens per example (longer ones are truncated)"},
+      {"mask_padding", ParamType::Bool, true, "leave padding out of the loss (false = the reference's unmasked EOS padding)"},
+      {"pad_to_block", ParamType::Bool, false, "pad every batch to block_size as the reference does (default: to the longest example)"},
+      {"eval_every", ParamType::Int, 1, "evaluate every N epochs (and after each stage's last epoch)"},
+      {"eval_batch_size", ParamType::Int, 256, "examples per evaluation batch"},
+      {"max_new_tokens", ParamType::Int, 8, "greedy tokens generated for exact match"},
+  };
+  return s;
+}
+
+const std::vector<ParamSpec>& stage_spec() {
+  static const std::vector<ParamSpec> s = {
+      {"name", ParamType::String, Json(), "stage name, e.g. stage1"},
+      {"train_subset", ParamType::String, Json(), "the dataset's train subset: full, stage1, stage2, ..."},
+      {"epochs", ParamType::Int, Json(), "epochs of this stage"},
+      {"per_stage2_seed", ParamType::Bool, false, "run this and every later stage once per Stage-2 seed, each from the model saved before it"},
+      {"optimizer", ParamType::Map, Json::object(), "overrides of optimizer params for this stage"},
+  };
+  return s;
+}
+
+// ---- YAML -> JSON with line numbers ----------------------------------------------------
+namespace {
+
+Json scalar_to_json(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return s;  // quoted: always a string
+  if (s == "~" || s == "null" || s == "Null" || s == "NULL" || s.empty()) return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  {
+    std::istringstream in(s);
+    long long v;
+    if ((in >> v) && in.eof() && s.find_first_of(".eE") == std::string::npos) return v;
+  }
+  {
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (end && *end == '\0' && s.find_first_of("0123456789") != std::string::npos) return d;
+  }
+  return s;
+}
+
+Json to_json(const YAML::Node& n, const std::string& path, SourceMap& src, int line_override) {
+  if (!path.empty()) src.lines[path] = line_override != 0 ? line_override : n.Mark().line + 1;
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Scalar: return scalar_to_json(n);
+    case YAML::NodeType::Sequence: {
+      Json a = Json::array();
+      size_t i = 0;
+      for (const auto& c : n) a.push_back(to_json(c, path + "[" + std::to_string(i++) + "]", src, line_override));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      Json o = Json::object();
+      for (const auto& kv : n) {
+        const std::string key = kv.first.as<std::string>();
+        const std::string p = path.empty() ? key : path + "." + key;
+        if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
+        o[key] = to_json(kv.second, p, src, line_override);
+        if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
+      }
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+std::string type_of(const Json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "bool";
+  if (v.is_number_integer()) return "int";
+  if (v.is_number()) return "float";
+  if (v.is_string()) return "string '" + v.get<std::string>() + "'";
+  if (v.is_array()) return "list";
+  return "map";
+}
+
+[[noreturn]] void fail(const SourceMap& src, const std::string& key, const std::string& msg) {
+  throw UserError(src.where(key) + ": " + (key.empty() ? "" : "'" + key + "': ") + msg);
+}
+
+// Checks `given` (a map) against `spec`; returns every declared key with defaults filled in.
+// `skip` lists keys handled by the caller (e.g. "plugin").
+Json validate(const Json& given, const std::vector<ParamSpec>& spec, const std::string& path,
+              const SourceMap& src, const std::string& owner, const std::set<std::string>& skip = {},
+              const std::vector<ParamSpec>* extra = nullptr) {
+  if (!given.is_null() && !given.is_object()) fail(src, path, "expected a map of keys, got " + type_of(given));
+  std::vector<const ParamSpec*> all;
+  for (const auto& p : spec) all.push_back(&p);
+  if (extra)
+    for (const auto& p : *extra) all.push_back(&p);
+  std::vector<std::string> names;
+  for (auto* p : all) names.push_back(p->key);
+  for (const auto& s : skip) names.push_back(s);
+  Json out = Json::object();
+  if (given.is_object()) {
+    for (auto it = given.begin(); it != given.end(); ++it) {
+      if (skip.count(it.key())) continue;
+      const std::string key = path.empty() ? it.key() : path + "." + it.key();
+      const ParamSpec* ps = nullptr;
+      for (auto* p : all)
+        if (p->key == it.key()) ps = p;
+      if (!ps) fail(src, key, "unknown key for " + owner + suggest(it.key(), names));
+      const bool null_ok = ps->optional && it.value().is_null();
+      if (!null_ok && !imlsdk::json_matches(it.value(), ps->type))
+        fail(src, key, std::string("expected ") + imlsdk::param_type_name(ps->type) + ", got " +
+                           type_of(it.value()) + " (" + ps->help + ")");
+      Json v = it.value();
+      if (ps->type == ParamType::Float && v.is_number_integer()) v = v.get<double>();
+      out[it.key()] = v;
+    }
+  }
+  for (auto* p : all) {
+    if (out.contains(p->key)) continue;
+    if (!p->default_value.is_null()) out[p->key] = p->default_value;
+    else if (!p->optional && p != nullptr && extra == nullptr)
+      fail(src, path, "missing required key '" + p->key + "' for " + owner + " (" + p->help + ")");
+  }
+  return out;
+}
+
+std::vector<uint64_t> seed_list(const Json& v, const std::string& key, const SourceMap& src) {
+  std::vector<uint64_t> out;
+  if (v.is_number_integer()) {
+    if (v.get<int64_t>() < 1) fail(src, key, "a seed count must be >= 1");
+    for (int64_t i = 0; i < v.get<int64_t>(); ++i) out.push_back(static_cast<uint64_t>(i));
+  } else if (v.is_array() && !v.empty()) {
+    std::set<uint64_t> seen;
+    for (const auto& s : v) {
+      if (!s.is_number_integer() || s.get<int64_t>() < 0) fail(src, key, "seeds must be non-negative integers");
+      if (!seen.insert(s.get<uint64_t>()).second) fail(src, key, "seed " + s.dump() + " is listed twice");
+      out.push_back(s.get<uint64_t>());
+    }
+  } else {
+    fail(src, key, "expected a seed count or a non-empty list of seeds, got " + type_of(v));
+  }
+  return out;
+}
+
+TrainingConfig training_from(const Json& t, const std::string& path, const SourceMap& src) {
+  TrainingConfig c;
+  c.learning_rate = t.at("learning_rate").get<double>();
+  c.batch_size = t.at("batch_size").get<int64_t>();
+  c.gradient_accumulation_steps = t.at("gradient_accumulation_steps").get<int64_t>();
+  c.lr_scheduler = t.at("lr_scheduler").get<std::string>();
+  c.warmup_steps = t.at("warmup_steps").get<int64_t>();
+  c.warmup_ratio = t.at("warmup_ratio").get<double>();
+  c.max_grad_norm = t.at("max_grad_norm").get<double>();
+  c.block_size = t.at("block_size").get<int64_t>();
+  c.mask_padding = t.at("mask_padding").get<bool>();
+  c.pad_to_block = t.at("pad_to_block").get<bool>();
+  c.eval_every = t.at("eval_every").get<int64_t>();
+  c.eval_batch_size = t.at("eval_batch_size").get<int64_t>();
+  c.max_new_tokens = t.at("max_new_tokens").get<int64_t>();
+  auto positive = [&](int64_t v, const char* k) {
+    if (v < 1) fail(src, path + "." + k, "must be >= 1, got " + std::to_string(v));
+  };
+  positive(c.batch_size, "batch_size");
+  positive(c.gradient_accumulation_steps, "gradient_accumulation_steps");
+  positive(c.block_size, "block_size");
+  positive(c.eval_every, "eval_every");
+  positive(c.eval_batch_size, "eval_batch_size");
+  positive(c.max_new_tokens, "max_new_tokens");
+  if (c.learning_rate < 0) fail(src, path + ".learning_rate", "must be >= 0");
+  if (c.lr_scheduler != "linear" && c.lr_scheduler != "constant")
+    fail(src, path + ".lr_scheduler", "expected linear or constant, got '" + c.lr_scheduler + "'");
+  if (c.warmup_ratio < 0 || c.warmup_ratio > 1) fail(src, path + ".warmup_ratio", "must be in [0, 1]");
+  if (c.warmup_steps < 0) fail(src, path + ".warmup_steps", "must be >= 0");
+  if (c.max_grad_norm < 0) fail(src, path + ".max_grad_norm", "must be >= 0");
+  return c;
+}
+
+void set_override(YAML::Node root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UserError("override '" + assignment + "': expected dotted.key=value");
+  const std::string key = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  YAML::Node parsed;
+  try {
+    parsed = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw UserError("override '" + assignment + "': cannot parse value: " + e.msg);
+  }
+  const auto parts = imlsdk::split(key, '.');
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node cur = chain.back();
+    if (parts[i].empty()) throw UserError("override '" + assignment + "': empty key part");
+    if (cur.IsSequence()) {
+      size_t idx = 0;
+      try { idx = std::stoul(parts[i]); } catch (...) {
+        throw UserError("override '" + assignment + "': '" + parts[i] + "' must be a list index");
+      }
+      if (idx >= cur.size()) throw UserError("override '" + assignment + "': index " + parts[i] + " out of range");
+      chain.push_back(cur[idx]);
+    } else {
+      if (!cur[parts[i]] || !(cur[parts[i]].IsMap() || cur[parts[i]].IsSequence())) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      chain.push_back(cur[parts[i]]);
+    }
+  }
+  YAML::Node last = chain.back();
+  if (last.IsSequence()) {
+    size_t idx = std::stoul(parts.back());
+    if (idx >= last.size()) throw UserError("override '" + assignment + "': index out of range");
+    last[idx] = parsed;
+  } else {
+    last[parts.back()] = parsed;
+  }
+}
+
+void mark_overrides(const std::vector<std::string>& overrides, SourceMap& src) {
+  for (const auto& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    // every key path with this prefix comes from the command line
+    std::vector<std::string> hit;
+    for (auto& kv : src.lines)
+      if (kv.first == key || kv.first.rfind(key + ".", 0) == 0 || kv.first.rfind(key + "[", 0) == 0)
+        kv.second = -1;
+  }
+}
+
+PluginSection plugin_section(const Json& root, const std::string& key, imlsdk::Kind kind,
+                             const PluginRegistry& reg, const SourceMap& src, const char* default_plugin,
+                             const Json& given_override = Json()) {
+  const Json& sec = given_override.is_null() ? (root.contains(key) ? root.at(key) : Json()) : given_override;
+  if (!sec.is_null() && !sec.is_object()) fail(src, key, "expected a map with a 'plugin' key, got " + type_of(sec));
+  PluginSection ps;
+  if (sec.is_object() && sec.contains("plugin")) {
+    if (!sec.at("plugin").is_string()) fail(src, key + ".plugin", "expected a plugin name");
+    ps.plugin = sec.at("plugin").get<std::string>();
+  } else if (default_plugin) {
+    ps.plugin = default_plugin;
+  } else {
+    fail(src, key, std::string("missing 'plugin' (the name of a ") + imlsdk::kind_name(kind) + " plugin)");
+  }
+  const PluginRecord* rec = nullptr;
+  try {
+    rec = &reg.get(kind, ps.plugin);
+  } catch (const UserError& e) {
+    fail(src, key + ".plugin", e.what());
+  }
+  ps.params = validate(sec, rec->plugin->params(), key, src, "plugin '" + ps.plugin + "'", {"plugin"});
+  return ps;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const PluginRegistry& reg) {
+  Config cfg;
+  cfg.file = path;
+  SourceMap src;
+  src.file = path;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw UserError(path + ": config file not found");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                    ": YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + ": cannot read config: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw UserError(path + ":1: the config must be a map of sections");
+  Json doc = to_json(root, "", src, 0);
+  for (const auto& o : overrides) set_override(root, o);
+  if (!overrides.empty()) {
+    SourceMap tmp = src;
+    doc = to_json(root, "", tmp, 0);
+    for (auto& kv : tmp.lines)
+      if (!src.lines.count(kv.first)) src.lines[kv.first] = -1;
+    mark_overrides(overrides, src);
+  }
+  cfg.base_dir = fs::absolute(fs::path(path)).parent_path().string();
+
+  const std::vector<std::string> sections = {"experiment", "data", "tags", "model", "optimizer",
+                                             "training", "stages", "analyses"};
+  for (auto it = doc.begin(); it != doc.end(); ++it)
+    if (std::find(sections.begin(), sections.end(), it.key()) == sections.end())
+      fail(src, it.key(), "unknown section" + suggest(it.key(), sections));
+
+  // experiment
+  const Json exp = validate(doc.value("experiment", Json()), experiment_spec(), "experiment", src, "section experiment");
+  cfg.experiment.name = exp.at("name").get<std::string>();
+  if (cfg.experiment.name.empty()) cfg.experiment.name = fs::path(path).stem().string();
+  cfg.experiment.seeds = seed_list(exp.at("seeds"), "experiment.seeds", src);
+  cfg.experiment.stage2_seeds = seed_list(exp.at("stage2_seeds"), "experiment.stage2_seeds", src);
+  cfg.experiment.output_dir = exp.at("output_dir").get<std::string>();
+  cfg.experiment.device = exp.at("device").get<std::string>();
+  cfg.experiment.threads = exp.at("threads").get<int64_t>();
+  cfg.experiment.resume = exp.at("resume").get<bool>();
+  const Json& gap = exp.at("gap");
+  if (gap.size() != 2 || !gap[0].is_string() || !gap[1].is_string())
+    fail(src, "experiment.gap", "expected two eval-set names, e.g. [d1consis, d2consis]");
+  cfg.experiment.gap_reliable = gap[0].get<std::string>();
+  cfg.experiment.gap_unreliable = gap[1].get<std::string>();
+  if (cfg.experiment.threads < 0) fail(src, "experiment.threads", "must be >= 0");
+  const std::string& dev = cfg.experiment.device;
+  if (dev != "cpu" && dev.rfind("cuda", 0) != 0) fail(src, "experiment.device", "expected cpu, cuda or cuda:N, got '" + dev + "'");
+  for (char c : cfg.experiment.name)
+    if (c == '/' || c == '\\') fail(src, "experiment.name", "must not contain path separators");
+
+  // plugins
+  cfg.data = plugin_section(doc, "data", imlsdk::Kind::Dataset, reg, src, nullptr);
+  cfg.tags = plugin_section(doc, "tags", imlsdk::Kind::Tag, reg, src, "random_string");
+  cfg.model = plugin_section(doc, "model", imlsdk::Kind::Model, reg, src, nullptr);
+  cfg.optimizer = plugin_section(doc, "optimizer", imlsdk::Kind::Optimizer, reg, src, "adafactor");
+  if (doc.contains("analyses")) {
+    const Json& an = doc.at("analyses");
+    if (!an.is_array()) fail(src, "analyses", "expected a list of {plugin: name, ...}");
+    for (size_t i = 0; i < an.size(); ++i)
+      cfg.analyses.push_back(plugin_section(Json(), "analyses[" + std::to_string(i) + "]",
+                                            imlsdk::Kind::Analysis, reg, src, nullptr, an[i].is_null() ? Json::object() : an[i]));
+  } else {
+    cfg.analyses.push_back(plugin_section(Json(), "analyses", imlsdk::Kind::Analysis, reg, src, "exact_match", Json::object()));
+  }
+
+  // training
+  const Json training = validate(doc.value("training", Json()), training_spec(), "training", src, "section training");
+  cfg.training = training_from(training, "training", src);
+
+  // stages
+  if (!doc.contains("stages") || !doc.at("stages").is_array() || doc.at("stages").empty())
+    fail(src, "stages", "expected a non-empty list of stages, each {name, train_subset, epochs}");
+  const Json& stages = doc.at("stages");
+  std::set<std::string> names;
+  bool branched = false;
+  Json resolved_stages = Json::array();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const std::string p = "stages[" + std::to_string(i) + "]";
+    if (!stages[i].is_object()) fail(src, p, "expected a map {name, train_subset, epochs, ...}, got " + type_of(stages[i]));
+    // A stage holds its own keys plus overrides of any training key.
+    Json overrides = Json::object();
+    if (stages[i].is_object())
+      for (auto it = stages[i].begin(); it != stages[i].end(); ++it)
+        if (std::none_of(stage_spec().begin(), stage_spec().end(), [&](const ParamSpec& s) { return s.key == it.key(); }))
+          overrides[it.key()] = it.value();
+    StageConfig sc;
+    Json own = Json::object();
+    Json trn = training;
+    if (stages[i].is_object()) {
+      for (auto it = stages[i].begin(); it != stages[i].end(); ++it) {
+        const bool stage_key = std::any_of(stage_spec().begin(), stage_spec().end(), [&](const ParamSpec& s) { return s.key == it.key(); });
+        if (stage_key) own[it.key()] = it.value();
+      }
+    }
+    own = validate(own, stage_spec(), p, src, "a stage");
+    Json tr_over = validate(overrides, training_spec(), p, src, "a stage (stage keys or training overrides)", {}, &stage_spec());
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) trn[it.key()] = tr_over[it.key()];
+    sc.name = own.at("name").get<std::string>();
+    sc.train_subset = own.at("train_subset").get<std::string>();
+    sc.epochs = own.at("epochs").get<int64_t>();
+    sc.per_stage2_seed = own.at("per_stage2_seed").get<bool>();
+    if (sc.epochs < 0) fail(src, p + ".epochs", "must be >= 0");
+    if (sc.name.empty() || !names.insert(sc.name).second) fail(src, p + ".name", "stage names must be non-empty and unique");
+    if (branched && !sc.per_stage2_seed)
+      fail(src, p + ".per_stage2_seed", "a stage after a per_stage2_seed stage must be per_stage2_seed too");
+    branched = branched || sc.per_stage2_seed;
+    sc.training = training_from(trn, p, src);
+    // optimizer overrides are validated against the optimizer plugin's declaration
+    const auto& oprec = reg.get(imlsdk::Kind::Optimizer, cfg.optimizer.plugin);
+    Json oo = validate(own.at("optimizer"), oprec.plugin->params(), p + ".optimizer", src,
+                       "plugin '" + cfg.optimizer.plugin + "'", {}, nullptr);
+    sc.optimizer_params = cfg.optimizer.params;
+    for (auto it = own.at("optimizer").begin(); it != own.at("optimizer").end(); ++it)
+      sc.optimizer_params[it.key()] = oo[it.key()];
+    Json rs = own;
+    rs["training"] = trn;
+    rs["optimizer"] = sc.optimizer_params;
+    resolved_stages.push_back(rs);
+    cfg.stages.push_back(std::move(sc));
+  }
+
+  // the resolved config: what the run used, written to results
+  Json r = Json::object();
+  r["experiment"] = exp;
+  r["experiment"]["name"] = cfg.experiment.name;
+  auto sec = [](const PluginSection& s) {
+    Json j = Json::object();
+    j["plugin"] = s.plugin;
+    for (auto it = s.params.begin(); it != s.params.end(); ++it) j[it.key()] = it.value();
+    return j;
+  };
+  r["data"] = sec(cfg.data);
+  r["tags"] = sec(cfg.tags);
+  r["model"] = sec(cfg.model);
+  r["optimizer"] = sec(cfg.optimizer);
+  r["training"] = training;
+  r["stages"] = resolved_stages;
+  r["analyses"] = Json::array();
+  for (const auto& a : cfg.analyses) r["analyses"].push_back(sec(a));
+  cfg.resolved = r;
+  return cfg;
+}
+
+}  // namespace imlcore

@@ -1,0 +1,85 @@
+// The experiment config: YAML sections naming plugins and their parameters. Every key is
+// validated against a declaration (the host's own for experiment/training/stages, each plugin's
+// params() for its section); errors are one line with file:line.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "imlsdk/plugin.hpp"
+
+namespace imlcore {
+
+class PluginRegistry;
+using imlsdk::Json;
+
+// Where each key of a config came from, for error messages: "path/to/file.yaml:12".
+struct SourceMap {
+  std::string file;
+  std::map<std::string, int> lines;  // dotted key path -> 1-based line; -1 = command line
+  std::string where(const std::string& key) const;
+};
+
+struct PluginSection {
+  std::string plugin;  // plugin name
+  Json params;         // every declared key, defaults filled in
+};
+
+struct TrainingConfig {
+  double learning_rate = 5e-5;
+  int64_t batch_size = 128;
+  int64_t gradient_accumulation_steps = 2;
+  std::string lr_scheduler = "linear";
+  int64_t warmup_steps = 0;
+  double warmup_ratio = 0.0;
+  double max_grad_norm = 1.0;
+  int64_t block_size = 48;
+  bool mask_padding = true;
+  bool pad_to_block = false;
+  int64_t eval_every = 1;
+  int64_t eval_batch_size = 256;
+  int64_t max_new_tokens = 8;
+};
+
+struct StageConfig {
+  std::string name;
+  std::string train_subset;
+  int64_t epochs = 1;
+  bool per_stage2_seed = false;  // this stage (and every later one) is run once per Stage-2 seed
+  TrainingConfig training;       // common training settings with this stage's overrides
+  Json optimizer_params;         // optimizer params with this stage's overrides
+};
+
+struct ExperimentConfig {
+  std::string name;
+  std::vector<uint64_t> seeds;
+  std::vector<uint64_t> stage2_seeds;
+  std::string output_dir = "results";
+  std::string device = "cpu";
+  int64_t threads = 0;  // 0 = every core
+  bool resume = true;
+  std::string gap_reliable = "d1consis", gap_unreliable = "d2consis";
+};
+
+struct Config {
+  std::string file;      // the YAML file
+  std::string base_dir;  // its folder: relative data paths resolve against it
+  ExperimentConfig experiment;
+  PluginSection data, tags, model, optimizer;
+  std::vector<PluginSection> analyses;
+  TrainingConfig training;
+  std::vector<StageConfig> stages;
+  Json resolved;  // the whole config with defaults, as written to results
+};
+
+// Host-owned declarations (also used to print `imlhost --help-config`).
+const std::vector<imlsdk::ParamSpec>& experiment_spec();
+const std::vector<imlsdk::ParamSpec>& training_spec();
+const std::vector<imlsdk::ParamSpec>& stage_spec();
+
+// Loads, applies `overrides` ("dotted.key=value"), resolves plugins and validates everything.
+// Throws UserError with one line naming file:line and key.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const PluginRegistry& registry);
+
+}  // namespace imlcore

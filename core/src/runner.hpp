@@ -1,0 +1,25 @@
+// The experiment recipe, top to bottom: build data -> build model -> for each stage: train,
+// evaluate -> aggregate across seeds -> report.
+#pragma once
+#include <string>
+
+#include "config.hpp"
+#include "plugin_registry.hpp"
+
+namespace imlcore {
+
+// Runs every seed of the experiment; writes results/<experiment>/<seed>/{config.json,
+// manifest.json, metrics.jsonl} and results/<experiment>/summary.{json,md}; prints the table.
+void run_experiment(const Config& cfg, const PluginRegistry& registry);
+
+// Checks what only the plugins can check (parameter values, data files, checkpoints) by building
+// the first seed's data, the model, the optimizer and the analyses, without training or writing.
+void preflight(const Config& cfg, const PluginRegistry& registry);
+
+// Writes every generated train and eval set of every stage as JSONL, without training.
+void write_data(const Config& cfg, const PluginRegistry& registry, const std::string& out_dir);
+
+// LibTorch + BLAS threads (0 = every core); returns what was set, as text for the manifest.
+std::string configure_threads(int64_t threads);
+
+}  // namespace imlcore

@@ -1,0 +1,152 @@
+// Runs the real imlhost executable and checks what it leaves behind.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(IMLHOST_EXE) + " " + args + " 2>&1";
+  Result r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("imltest_e2e_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+const std::string kTiny = std::string(IMLTEST_E2E_DIR) + "/tiny.yaml";
+
+TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
+  const fs::path out = scratch("run");
+  const Result r = run(kTiny + " experiment.output_dir=" + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("IML gap after stage2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ETA"), std::string::npos) << "progress bar missing: " << r.output;
+  for (const char* seed : {"0", "1"}) {
+    const fs::path d = out / "tiny" / seed;
+    ASSERT_TRUE(fs::exists(d / "config.json")) << d;
+    const Json manifest = Json::parse(slurp(d / "manifest.json"));
+    EXPECT_TRUE(manifest.at("complete").get<bool>());
+    EXPECT_EQ(manifest.at("libtorch_version").get<std::string>().substr(0, 2), manifest.at("libtorch_version").get<std::string>().substr(0, 2));
+    EXPECT_FALSE(manifest.at("plugins").empty());
+    EXPECT_TRUE(manifest.contains("project_commit"));
+    EXPECT_TRUE(fs::exists(d / "before_stage2.safetensors"));
+    // one line per stage/epoch/eval set: stage1 x 2 epochs (no stage-2 seed), stage2 x 2 stage-2 seeds
+    std::istringstream lines(slurp(d / "metrics.jsonl"));
+    std::string line;
+    int stage1 = 0, stage2 = 0;
+    std::set<int> s2seeds;
+    while (std::getline(lines, line)) {
+      const Json j = Json::parse(line);
+      ASSERT_TRUE(j.contains("em") && j.contains("loss") && j.contains("eval_set")) << line;
+      EXPECT_GE(j["em"].get<double>(), 0.0);
+      EXPECT_LE(j["em"].get<double>(), 1.0);
+      if (j["stage"] == "stage1") {
+        ++stage1;
+        EXPECT_TRUE(j["stage2_seed"].is_null());
+      } else {
+        ++stage2;
+        s2seeds.insert(j["stage2_seed"].get<int>());
+      }
+    }
+    EXPECT_GT(stage1, 0);
+    EXPECT_GT(stage2, 0);
+    EXPECT_EQ(s2seeds.size(), 2u);
+  }
+  EXPECT_TRUE(fs::exists(out / "tiny" / "summary.json"));
+  // no temp files left behind
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+
+  // Same config, same seed: byte-identical metrics in a second process.
+  const fs::path out2 = scratch("run2");
+  const Result r2 = run(kTiny + " experiment.output_dir=" + out2.string() + " experiment.seeds=[1] experiment.stage2_seeds=[0,1]");
+  ASSERT_EQ(r2.code, 0) << r2.output;
+  EXPECT_EQ(slurp(out / "tiny/1/metrics.jsonl"), slurp(out2 / "tiny/1/metrics.jsonl"));
+
+  // Resume: running again skips completed work and reproduces the same summary.
+  const Result r3 = run(kTiny + " experiment.output_dir=" + out.string());
+  ASSERT_EQ(r3.code, 0) << r3.output;
+  EXPECT_NE(r3.output.find("skipped (resume)"), std::string::npos) << r3.output;
+  EXPECT_EQ(slurp(out / "tiny/0/metrics.jsonl").size() > 0, true);
+}
+
+TEST(EndToEnd, BadInputFailsWithOneLineAndExitCode2) {
+  const fs::path out = scratch("bad");
+  const Result r = run(kTiny + " experiment.output_dir=" + out.string() + " model.hiden_size=3");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown key for plugin 'pythia' (did you mean hidden_size?)"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out / "tiny")) << "a refused config must not leave results behind";
+
+  const Result missing = run("/nonexistent/config.yaml");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.output.find("/nonexistent/config.yaml: config file not found"), std::string::npos) << missing.output;
+
+  const Result bad_value = run(kTiny + " experiment.output_dir=" + out.string() + " data.n_intersection=0");
+  EXPECT_EQ(bad_value.code, 2) << bad_value.output;
+  EXPECT_NE(bad_value.output.find("n_intersection"), std::string::npos) << bad_value.output;
+}
+
+TEST(EndToEnd, ValidatePluginsAndData) {
+  const Result v = run("validate " + kTiny);
+  EXPECT_EQ(v.code, 0) << v.output;
+  EXPECT_NE(v.output.find("ok"), std::string::npos);
+
+  const Result p = run("plugins");
+  EXPECT_EQ(p.code, 0) << p.output;
+  for (const char* name : {"set_inclusion", "random_string", "pythia", "adafactor", "adamw", "sgd", "exact_match"})
+    EXPECT_NE(p.output.find(name), std::string::npos) << name << "\n" << p.output;
+
+  const fs::path out = scratch("data");
+  const Result d = run("data " + kTiny + " --out " + out.string());
+  ASSERT_EQ(d.code, 0) << d.output;
+  const fs::path dir = out / "0" / "0";
+  ASSERT_TRUE(fs::exists(dir / "train_stage1.jsonl"));
+  ASSERT_TRUE(fs::exists(dir / "train_stage2.jsonl"));
+  ASSERT_TRUE(fs::exists(dir / "eval_d1consis.jsonl"));
+  std::istringstream lines(slurp(dir / "train_stage2.jsonl"));
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    const Json j = Json::parse(line);
+    EXPECT_TRUE(j.contains("text") && j.contains("prompt") && j.contains("answer") && j.contains("subset"));
+    EXPECT_TRUE(j.contains("variable"));
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+  EXPECT_EQ(run("--version").code, 0);
+  EXPECT_EQ(run("--help").code, 0);
+}
+
+}  // namespace
