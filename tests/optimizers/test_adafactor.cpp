@@ -1,0 +1,301 @@
+// Adafactor plugin: an independent fp64 scalar-loop reference of HF's algorithm, the factored
+// vs unfactored paths, update clipping, HF's relative step size, and fp32 math for bf16.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "optimizer_test_util.hpp"
+
+namespace {
+
+using imlsdk::Json;
+
+// ---- reference: HF Adafactor for one parameter, written element by element in double -------
+
+struct RefOptions {
+  double eps1 = 1e-30, eps2 = 1e-3, clip_threshold = 1.0, decay_rate = -0.8;
+  std::optional<double> beta1;
+  double weight_decay = 0.0;
+  bool scale_parameter = false, relative_step = false, warmup_init = false;
+
+  Json to_json() const {
+    Json j = {{"eps1", eps1}, {"eps2", eps2}, {"clip_threshold", clip_threshold},
+              {"decay_rate", decay_rate}, {"weight_decay", weight_decay},
+              {"scale_parameter", scale_parameter}, {"relative_step", relative_step},
+              {"warmup_init", warmup_init}};
+    if (beta1) j["beta1"] = *beta1;
+    return j;
+  }
+};
+
+// A parameter of shape [A, R, C] (factored over R and C, per leading index a) or flat (unfactored).
+struct RefParam {
+  int64_t A, R, C;
+  bool factored;
+  std::vector<double> p, m, v, row, col;  // v: unfactored second moment; row [A*R], col [A*C]
+  int64_t step = 0;
+
+  RefParam(const at::Tensor& t) {
+    factored = t.dim() >= 2;
+    C = factored ? t.size(-1) : t.numel();
+    R = factored ? t.size(-2) : 1;
+    A = t.numel() / (R * C);
+    at::Tensor flat = t.detach().to(at::kDouble).contiguous().view(-1);
+    p.assign(flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel());
+    m.assign(p.size(), 0.0);
+    v.assign(p.size(), 0.0);
+    row.assign(A * R, 0.0);
+    col.assign(A * C, 0.0);
+  }
+
+  static double rms(const std::vector<double>& x) {
+    double s = 0;
+    for (double e : x) s += e * e;
+    return std::sqrt(s / x.size());
+  }
+
+  void update(const RefOptions& o, const std::vector<double>& g, double lr) {
+    step += 1;
+    const double k = static_cast<double>(step);
+    double size = lr;
+    if (o.relative_step) size = std::min(o.warmup_init ? 1e-6 * k : 1e-2, 1.0 / std::sqrt(k));
+    if (o.scale_parameter) size *= std::max(o.eps2, rms(p));
+    const double beta2t = 1.0 - std::pow(k, o.decay_rate);
+
+    std::vector<double> u(p.size());
+    auto at = [&](int64_t a, int64_t r, int64_t c) { return (a * R + r) * C + c; };
+    if (factored) {
+      for (int64_t a = 0; a < A; ++a) {
+        for (int64_t r = 0; r < R; ++r) {
+          double mean = 0;
+          for (int64_t c = 0; c < C; ++c) mean += g[at(a, r, c)] * g[at(a, r, c)] + o.eps1;
+          row[a * R + r] = beta2t * row[a * R + r] + (1 - beta2t) * mean / C;
+        }
+        for (int64_t c = 0; c < C; ++c) {
+          double mean = 0;
+          for (int64_t r = 0; r < R; ++r) mean += g[at(a, r, c)] * g[at(a, r, c)] + o.eps1;
+          col[a * C + c] = beta2t * col[a * C + c] + (1 - beta2t) * mean / R;
+        }
+        double row_mean = 0;
+        for (int64_t r = 0; r < R; ++r) row_mean += row[a * R + r] / R;
+        for (int64_t r = 0; r < R; ++r)
+          for (int64_t c = 0; c < C; ++c)
+            u[at(a, r, c)] = g[at(a, r, c)] / std::sqrt(row[a * R + r] / row_mean * col[a * C + c]);
+      }
+    } else {
+      for (size_t i = 0; i < p.size(); ++i) {
+        v[i] = beta2t * v[i] + (1 - beta2t) * (g[i] * g[i] + o.eps1);
+        u[i] = g[i] / std::sqrt(v[i]);
+      }
+    }
+    const double clip = std::max(1.0, rms(u) / o.clip_threshold);
+    for (size_t i = 0; i < p.size(); ++i) {
+      double upd = u[i] / clip * size;
+      if (o.beta1) {
+        m[i] = *o.beta1 * m[i] + (1 - *o.beta1) * upd;
+        upd = m[i];
+      }
+      p[i] -= o.weight_decay * size * p[i] + upd;
+    }
+  }
+};
+
+std::vector<double> to_vector(const at::Tensor& t) {
+  at::Tensor flat = t.detach().to(at::kDouble).contiguous().view(-1);
+  return std::vector<double>(flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel());
+}
+
+double max_abs_diff(const at::Tensor& t, const std::vector<double>& ref) {
+  const auto v = to_vector(t);
+  double d = 0;
+  for (size_t i = 0; i < v.size(); ++i) d = std::max(d, std::abs(v[i] - ref[i]));
+  return d;
+}
+
+struct RefCase {
+  const char* label;
+  RefOptions options;
+};
+
+void PrintTo(const RefCase& c, std::ostream* os) { *os << c.label; }
+
+class AdafactorVsScalarReference : public ::testing::TestWithParam<RefCase> {};
+
+// fp64 parameters (the plugin computes in their precision), 4 steps, changing lr.
+TEST_P(AdafactorVsScalarReference, MatchesEveryStep) {
+  const RefOptions o = GetParam().options;
+  at::manual_seed(11);
+  std::vector<at::Tensor> params = {optest::leaf(at::randn({4, 6}, at::kDouble)),
+                                    optest::leaf(at::randn({6}, at::kDouble)),
+                                    optest::leaf(at::randn({2, 3, 5}, at::kDouble)),
+                                    optest::leaf(at::randn({}, at::kDouble))};
+  std::vector<RefParam> refs(params.begin(), params.end());
+  auto opt = optest::make("adafactor",
+                          {{"w", params[0]}, {"b", params[1]}, {"t", params[2]}, {"s", params[3]}},
+                          o.to_json());
+  const double lrs[] = {1e-2, 3e-2, 5e-3, 2e-2};
+  for (int k = 0; k < 4; ++k) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      at::Tensor g = at::randn(params[i].sizes(), at::kDouble);
+      optest::set_grad(params[i], g);
+      refs[i].update(o, to_vector(g), lrs[k]);
+    }
+    opt->step(o.relative_step ? std::nan("") : lrs[k]);  // lr is ignored with relative_step
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_LE(max_abs_diff(params[i], refs[i].p), 1e-12) << "step " << k + 1 << " param " << i;
+  }
+}
+
+RefOptions hf_defaults() {
+  RefOptions o;
+  o.scale_parameter = o.relative_step = true;
+  return o;
+}
+RefOptions with_first_moment() {
+  RefOptions o;
+  o.beta1 = 0.9;
+  o.weight_decay = 0.1;
+  o.clip_threshold = 0.5;
+  return o;
+}
+RefOptions warmup() {
+  RefOptions o = hf_defaults();
+  o.warmup_init = true;
+  o.decay_rate = -0.5;
+  return o;
+}
+
+INSTANTIATE_TEST_SUITE_P(Settings, AdafactorVsScalarReference,
+                         ::testing::Values(RefCase{"trainer", RefOptions{}},
+                                           RefCase{"hf_defaults", hf_defaults()},
+                                           RefCase{"beta1_wd_clip", with_first_moment()},
+                                           RefCase{"warmup_init", warmup()}),
+                         [](const auto& info) { return std::string(info.param.label); });
+
+// ---- properties ----------------------------------------------------------------------------
+
+// For a rank-1 g^2 the factored estimate row*col/mean(row) is exact, so a matrix moves exactly
+// as the same values would as an (unfactored) vector.
+TEST(Adafactor, FactoredEqualsUnfactoredForRankOneGradients) {
+  at::manual_seed(3);
+  at::Tensor init = at::randn({4, 5});
+  at::Tensor mat = optest::leaf(init), vec = optest::leaf(init.reshape({20}));
+  auto opt = optest::make("adafactor", {{"mat", mat}, {"vec", vec}});
+  const at::Tensor g = at::outer(at::randn({4}), at::randn({5}));
+  for (double scale : {1.0, 2.0, -0.5}) {  // g^2 averages stay rank 1
+    optest::set_grad(mat, g * scale);
+    optest::set_grad(vec, (g * scale).reshape({20}));
+    opt->step(1e-2);
+    EXPECT_LE(optest::max_abs_diff(mat.reshape({20}), vec), 1e-6);
+  }
+  const auto st = opt->state();
+  EXPECT_EQ(st.at("mat.exp_avg_sq_row").sizes(), at::IntArrayRef({4}));
+  EXPECT_EQ(st.at("mat.exp_avg_sq_col").sizes(), at::IntArrayRef({5}));
+  EXPECT_EQ(st.at("vec.exp_avg_sq").sizes(), at::IntArrayRef({20}));
+  EXPECT_EQ(st.count("mat.exp_avg_sq"), 0u);
+  EXPECT_EQ(st.count("vec.exp_avg_sq_row"), 0u);
+  EXPECT_EQ(st.count("mat.exp_avg"), 0u);  // no beta1, no first moment
+  EXPECT_EQ(st.at("mat.step").item<int64_t>(), 3);
+}
+
+TEST(Adafactor, FactorsOverTheLastTwoDims) {
+  at::Tensor t = optest::leaf(at::randn({2, 3, 4}));
+  auto opt = optest::make("adafactor", {{"t", t}}, {{"beta1", 0.5}});
+  optest::set_grad(t, at::randn({2, 3, 4}));
+  opt->step(1e-3);
+  const auto st = opt->state();
+  EXPECT_EQ(st.at("t.exp_avg_sq_row").sizes(), at::IntArrayRef({2, 3}));
+  EXPECT_EQ(st.at("t.exp_avg_sq_col").sizes(), at::IntArrayRef({2, 4}));
+  EXPECT_EQ(st.at("t.exp_avg").sizes(), at::IntArrayRef({2, 3, 4}));
+}
+
+// Step 1 of an unfactored (1-D) parameter: beta2t = 0, so the update is g/sqrt(g^2 + eps1) =
+// sign(g), RMS 1, not clipped.
+TEST(Adafactor, TrainerDefaultsFirstStepIsLrTimesSignOfGradient) {
+  at::manual_seed(5);
+  at::Tensor p = optest::leaf(at::randn({18}));
+  const at::Tensor init = p.detach().clone(), g = at::randn({18});
+  auto opt = optest::make("adafactor", {{"p", p}});  // defaults: HF Trainer's optim=adafactor
+  optest::set_grad(p, g);
+  opt->step(1e-3);
+  EXPECT_LE(optest::max_abs_diff(p, init - 1e-3 * g.sign()), 1e-7);
+}
+
+// HF's own defaults (relative_step, scale_parameter): the scheduled lr is ignored and step k
+// moves by min(1e-2, 1/sqrt(k)) * max(eps2, RMS(p before the step)), or min(1e-6*k, 1/sqrt(k))
+// with warmup_init. A constant gradient keeps the normalized update at sign(g), unclipped.
+TEST(Adafactor, RelativeStepSize) {
+  const at::Tensor g = at::tensor({1.0f, -2.0f, 0.5f, -0.25f});
+  struct Case {
+    bool scale_parameter, warmup_init;
+    float init;  // every element, so RMS(p) starts at |init|
+  };
+  const Case cases[] = {{true, false, 2.0f}, {true, false, 0.0f},  // 0: RMS < eps2, eps2 scales
+                        {true, true, 2.0f}, {false, false, 2.0f}};
+  for (const auto& c : cases) {
+    at::Tensor p = optest::leaf(at::full({4}, c.init));
+    auto opt = optest::make("adafactor", {{"p", p}},
+                            {{"relative_step", true}, {"scale_parameter", c.scale_parameter},
+                             {"warmup_init", c.warmup_init}});
+    for (int k = 1; k <= 3; ++k) {
+      optest::set_grad(p, g);
+      const at::Tensor before = p.detach().clone();
+      opt->step(std::nan(""));
+      const double rms = before.to(at::kDouble).pow(2).mean().sqrt().item<double>();
+      const double base = std::min(c.warmup_init ? 1e-6 * k : 1e-2, 1.0 / std::sqrt(k));
+      const double size = base * (c.scale_parameter ? std::max(1e-3, rms) : 1.0);
+      EXPECT_LE(optest::max_abs_diff(p - before, -size * g.sign()), 1e-7)
+          << "scale " << c.scale_parameter << " warmup " << c.warmup_init << " init " << c.init
+          << " step " << k;
+    }
+  }
+}
+
+// A small gradient then a large one: g/sqrt(v) exceeds 1 and is scaled down to RMS clip_threshold.
+TEST(Adafactor, ClipsTheUpdateRms) {
+  for (double clip : {1.0, 2.0}) {
+    at::Tensor p = optest::leaf(at::zeros({8}));
+    auto opt = optest::make("adafactor", {{"p", p}}, {{"clip_threshold", clip}});
+    optest::set_grad(p, at::full({8}, 1e-3f));
+    opt->step(1.0);
+    const at::Tensor after1 = p.detach().clone();
+    optest::set_grad(p, at::ones({8}));
+    opt->step(1.0);
+    const double beta2t = 1.0 - std::pow(2.0, -0.8);
+    const double raw = 1.0 / std::sqrt(beta2t * (1e-6 + 1e-30) + (1 - beta2t) * (1.0 + 1e-30));
+    const double expected = raw > clip ? clip : raw;  // clip 1: clipped; clip 2: raw (1.32)
+    EXPECT_LE(optest::max_abs_diff(after1 - p, at::full({8}, expected)), 1e-6) << "clip " << clip;
+  }
+}
+
+TEST(Adafactor, WeightDecayScalesWithTheStepSize) {
+  at::Tensor p = optest::leaf(at::full({3}, 4.0f));
+  auto opt = optest::make("adafactor", {{"p", p}}, {{"weight_decay", 0.5}});
+  optest::set_grad(p, at::ones({3}));
+  opt->step(0.1);
+  EXPECT_LE(optest::max_abs_diff(p, at::full({3}, 4.0 - 0.5 * 0.1 * 4.0 - 0.1)), 1e-6);
+}
+
+// bf16/fp16 parameters are updated in fp32 and rounded once; the state stays fp32.
+TEST(Adafactor, ReducedPrecisionParametersAreComputedInFloat) {
+  for (auto dtype : {at::kBFloat16, at::kHalf}) {
+    at::manual_seed(9);
+    at::Tensor low = optest::leaf(at::randn({5, 4}).to(dtype));
+    at::Tensor full = optest::leaf(low.detach().to(at::kFloat));
+    auto opt_low = optest::make("adafactor", {{"p", low}}, {{"beta1", 0.9}});
+    auto opt_full = optest::make("adafactor", {{"p", full}}, {{"beta1", 0.9}});
+    const at::Tensor g = at::randn({5, 4}).to(dtype);
+    optest::set_grad(low, g);
+    optest::set_grad(full, g.to(at::kFloat));
+    opt_low->step(1e-2);
+    opt_full->step(1e-2);
+    EXPECT_EQ(low.scalar_type(), dtype);
+    EXPECT_TRUE(low.detach().equal(full.detach().to(dtype)));
+    for (const auto& kv : opt_low->state())
+      if (kv.first != "p.step") EXPECT_EQ(kv.second.scalar_type(), at::kFloat) << kv.first;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,56 @@
+// imlsdk::clip_grad_norm: torch.nn.utils.clip_grad_norm_ semantics (one global norm,
+// grads *= min(1, max_norm / (norm + 1e-6))).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "optimizer_test_util.hpp"
+
+namespace {
+
+struct Params {
+  at::Tensor a = optest::leaf(at::zeros({2, 2})), b = optest::leaf(at::zeros({3})),
+             no_grad = optest::leaf(at::zeros({5}));
+  const at::Tensor ga = at::tensor({1.0f, -2.0f, 3.0f, -4.0f}).view({2, 2});
+  const at::Tensor gb = at::tensor({0.5f, 6.0f, -1.0f});
+  Params() {
+    optest::set_grad(a, ga);
+    optest::set_grad(b, gb);
+  }
+  std::vector<at::Tensor> all() const { return {a, b, no_grad}; }
+};
+
+TEST(ClipGradNorm, L2ClipsToMaxNorm) {
+  Params p;
+  const double norm = std::sqrt(1 + 4 + 9 + 16 + 0.25 + 36 + 1);
+  const double total = imlsdk::clip_grad_norm(p.all(), 2.0, 2.0);
+  EXPECT_NEAR(total, norm, 1e-5);
+  const double coef = 2.0 / (norm + 1e-6);
+  EXPECT_LE(optest::max_abs_diff(p.a.grad(), p.ga * coef), 1e-6);
+  EXPECT_LE(optest::max_abs_diff(p.b.grad(), p.gb * coef), 1e-6);
+  EXPECT_FALSE(p.no_grad.grad().defined());
+}
+
+TEST(ClipGradNorm, LeavesSmallGradientsUnchanged) {
+  Params p;
+  const double total = imlsdk::clip_grad_norm(p.all(), 100.0, 2.0);
+  EXPECT_GT(total, 8.0);
+  EXPECT_TRUE(p.a.grad().equal(p.ga));
+  EXPECT_TRUE(p.b.grad().equal(p.gb));
+}
+
+TEST(ClipGradNorm, OtherNormTypes) {
+  {
+    Params p;
+    EXPECT_NEAR(imlsdk::clip_grad_norm(p.all(), 3.0, INFINITY), 6.0, 1e-6);
+    EXPECT_LE(optest::max_abs_diff(p.b.grad(), p.gb * (3.0 / (6.0 + 1e-6))), 1e-6);
+  }
+  {
+    Params p;
+    EXPECT_NEAR(imlsdk::clip_grad_norm(p.all(), 1e9, 1.0), 17.5, 1e-5);
+  }
+  std::vector<at::Tensor> none = {optest::leaf(at::ones({2}))};
+  EXPECT_EQ(imlsdk::clip_grad_norm(none, 1.0, 2.0), 0.0);
+}
+
+}  // namespace
