@@ -58,7 +58,7 @@ void ProgressBar::draw(bool final_line) {
   std::string bar(filled, '#');
   bar += std::string(width - filled, '.');
   const double rate = el > 0 ? done_ / el : 0;
-  std::fprintf(stderr, "%s%s |%s| %3d%% %lld/%lld %s [%s<%s, %.2f %s/s] %s%s", tty_ ? "\r\033[K" : "",
+  std::fprintf(stderr, "%s%s |%s| %3d%% %lld/%lld %s [%s elapsed, ETA %s, %.2f %s/s] %s%s", tty_ ? "\r\033[K" : "",
                label_.c_str(), bar.c_str(), static_cast<int>(frac * 100), static_cast<long long>(done_),
                static_cast<long long>(total_), unit_.c_str(), format_duration(el).c_str(),
                format_duration(eta).c_str(), rate, unit_.c_str(), status_.c_str(),

@@ -77,7 +77,9 @@ SummaryOut summarize_runs(const std::vector<Json>& metrics, const std::vector<st
         cell = fmt("%.3f ± %.3f", s.mean, s.ci95) + " (n=" + std::to_string(s.n) + ")";
         table[set][st] = {{"mean", s.mean}, {"ci95", s.ci95}, {"sd", s.sd}, {"n", s.n}};
       }
-      std::snprintf(line, sizeof line, " | %-22s", cell.c_str());
+      // "±" is two bytes but one column wide
+      const int pad = 22 + (cell.find("±") != std::string::npos ? 1 : 0);
+      std::snprintf(line, sizeof line, " | %-*s", pad, cell.c_str());
       text += line;
     }
     text += "\n";
