@@ -1,0 +1,162 @@
+// Building blocks shared by the language models: loss, attention bias, rotary embeddings,
+// position ids and loading weights by name.
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <limits>
+#include <stdexcept>
+
+#include "imlsdk/model.hpp"
+
+namespace imlsdk {
+
+namespace {
+
+// Mean cross-entropy over rows whose target is not -100, with a hand-written backward that
+// turns the saved log-probabilities into the gradient in place: (softmax - onehot) * g / count.
+// Autograd's own path would allocate two more [N, V] tensors (nll_loss's zero-filled gradient
+// and log_softmax's), each costing page faults and a full pass over memory at LM vocab sizes.
+struct CrossEntropy : torch::autograd::Function<CrossEntropy> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& logits,
+                               const torch::Tensor& targets) {
+    torch::Tensor log_probs = at::log_softmax(logits, -1);
+    torch::Tensor keep = targets.ne(-100);
+    torch::Tensor safe_targets = targets.clamp_min(0).unsqueeze(1);  // [N, 1]
+    torch::Tensor picked = log_probs.gather(1, safe_targets).squeeze(1);
+    torch::Tensor count = keep.sum().to(logits.scalar_type());
+    ctx->save_for_backward({log_probs, safe_targets, keep, count});
+    return -(picked * keep).sum() / count;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    auto saved = ctx->get_saved_variables();
+    torch::Tensor grad = saved[0].exp_();  // softmax, in the saved buffer (used once)
+    grad.scatter_add_(1, saved[1], at::full(saved[1].sizes(), -1, grad.options()));
+    grad.mul_(((grad_out[0] / saved[3]) * saved[2]).unsqueeze(1));  // ignored rows get 0
+    return {grad, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  // HF shifts logits[:, :-1] against labels[:, 1:]. Shifting the labels instead (the last
+  // position gets -100) gives the same mean without copying the [B, T, V] logits.
+  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  torch::Tensor targets = at::full({B, T}, -100, logits.options().dtype(at::kLong));
+  targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // also moves them to the device
+  return CrossEntropy::apply(logits.reshape({B * T, V}), targets.view({B * T}));
+}
+
+// Large negative but finite, so that a row with every key masked (a left-padding position)
+// gives a uniform softmax instead of NaN; half of the lowest value leaves room for the scores.
+static double masked_value(torch::ScalarType dtype) {
+  switch (dtype) {
+    case at::kHalf: return -32752.0;
+    case at::kBFloat16: return -1.6e38;
+    default: return std::numeric_limits<float>::lowest() / 2;
+  }
+}
+
+torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, int64_t query_len,
+                                    int64_t past_len, torch::ScalarType dtype,
+                                    torch::Device device) {
+  const int64_t S = past_len + query_len;
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device);
+  // Query i sits at absolute position past_len + i and may see keys 0 .. past_len + i.
+  torch::Tensor q_pos = at::arange(past_len, S, long_opts).view({query_len, 1});
+  torch::Tensor allowed = at::arange(S, long_opts).view({1, S}).le(q_pos);  // [T, S]
+  allowed = allowed.view({1, 1, query_len, S});
+  if (attention_mask.defined()) {
+    TORCH_CHECK(attention_mask.dim() == 2 && attention_mask.size(1) == S,
+                "attention_mask must be [B, past + T] = [B, ", S, "], got ",
+                attention_mask.sizes());
+    allowed = allowed.logical_and(attention_mask.to(device).ne(0).view({-1, 1, 1, S}));
+  }
+  return at::zeros(allowed.sizes(), at::TensorOptions().dtype(dtype).device(device))
+      .masked_fill_(allowed.logical_not(), masked_value(dtype));
+}
+
+Rotary::Rotary(int64_t rot_dims_, double base, int64_t max_positions) : rot_dims(rot_dims_) {
+  TORCH_CHECK(rot_dims > 0 && rot_dims % 2 == 0, "rotary dims must be even and > 0, got ",
+              rot_dims);
+  // Exactly as HF computes it, in fp32: inv_freq = 1 / base^(arange(0, d, 2) / d),
+  // emb = cat(freqs, freqs).
+  torch::Tensor inv_freq =
+      at::pow(base, at::arange(0, rot_dims, 2, at::kFloat) / static_cast<double>(rot_dims))
+          .reciprocal();
+  torch::Tensor freqs = at::outer(at::arange(max_positions, at::kFloat), inv_freq);
+  torch::Tensor emb = at::cat({freqs, freqs}, -1);
+  cos = emb.cos();
+  sin = emb.sin();
+}
+
+void Rotary::apply(torch::Tensor& q, torch::Tensor& k, const torch::Tensor& position_ids) const {
+  // Rotate-half on the first rot_dims dims: with x = [x1, x2] (halves),
+  // x' = [x1*cos - x2*sin, x2*cos + x1*sin]; both halves of the cos/sin tables are equal, so
+  // only the first half is gathered. The output is one contiguous [B, H, T, D] tensor.
+  const int64_t B = position_ids.size(0), T = position_ids.size(1), half = rot_dims / 2;
+  const auto pos = position_ids.reshape({-1}).to(cos.device());
+  auto gather = [&](const torch::Tensor& table) {
+    return table.narrow(1, 0, half).index_select(0, pos).view({B, 1, T, half})
+        .to(q.device(), q.scalar_type());
+  };
+  const torch::Tensor c = gather(cos), s = gather(sin);
+  auto rotate = [&](const torch::Tensor& x) {
+    const int64_t D = x.size(-1);
+    auto parts = x.split_with_sizes({half, half, D - rot_dims}, -1);
+    const torch::Tensor& x1 = parts[0];
+    const torch::Tensor& x2 = parts[1];
+    return at::cat({x1 * c - x2 * s, x2 * c + x1 * s, parts[2]}, -1).contiguous();
+  };
+  q = rotate(q);
+  k = rotate(k);
+}
+
+torch::Tensor default_position_ids(const torch::Tensor& input_ids,
+                                   const torch::Tensor& attention_mask, int64_t past_len) {
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  const auto opts = input_ids.options().dtype(at::kLong);
+  if (!attention_mask.defined())
+    return at::arange(past_len, past_len + T, opts).view({1, T}).expand({B, T});
+  // Real tokens before each position; padding positions get 1, as HF's generate() does
+  // (their outputs are never attended to).
+  const torch::Tensor mask = attention_mask.to(opts);
+  torch::Tensor pos = mask.cumsum(1).sub_(1).masked_fill_(mask.eq(0), 1);
+  return pos.narrow(1, pos.size(1) - T, T);
+}
+
+void load_state(torch::nn::Module& model, const std::map<std::string, torch::Tensor>& tensors,
+                const std::vector<std::string>& ignore_suffixes, const std::string& source) {
+  auto targets = model.named_parameters(/*recurse=*/true);
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) targets.insert(b.key(), b.value());
+  auto ignored = [&](const std::string& name) {
+    for (const auto& suffix : ignore_suffixes)
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return true;
+    return false;
+  };
+  for (const auto& [name, tensor] : tensors) {
+    if (!targets.contains(name)) {
+      if (ignored(name)) continue;
+      throw std::runtime_error(source + ": unexpected tensor '" + name +
+                               "' (the model has no parameter of that name)");
+    }
+  }
+  at::NoGradGuard no_grad;
+  for (const auto& item : targets) {
+    auto it = tensors.find(item.key());
+    if (it == tensors.end())
+      throw std::runtime_error(source + ": missing tensor '" + item.key() + "'");
+    torch::Tensor dst = item.value();
+    if (!it->second.sizes().equals(dst.sizes()))
+      throw std::runtime_error(source + ": tensor '" + item.key() + "' has shape " +
+                               c10::str(it->second.sizes()) + ", the model expects " +
+                               c10::str(dst.sizes()));
+    dst.copy_(it->second);
+  }
+}
+
+}  // namespace imlsdk

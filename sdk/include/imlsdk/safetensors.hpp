@@ -13,7 +13,9 @@ namespace imlsdk {
 // std::runtime_error naming the file and the problem.
 std::map<std::string, at::Tensor> read_safetensors(const std::string& path);
 
-// Writes tensors (contiguous CPU copies) atomically (temp file + rename).
-void write_safetensors(const std::string& path, const std::map<std::string, at::Tensor>& tensors);
+// Writes tensors (contiguous CPU copies) atomically (temp file + rename), sorted by name, with
+// `metadata` as "__metadata__" (HF's from_pretrained requires {"format": "pt"}).
+void write_safetensors(const std::string& path, const std::map<std::string, at::Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 }  // namespace imlsdk

@@ -1,0 +1,491 @@
+// GPT-NeoX (the Pythia models) as a causal language model, following HF Transformers'
+// modeling_gpt_neox.py. Parameter names equal HF's, so HF checkpoints load by name:
+//
+//   gpt_neox.embed_in.weight                                  [V, C]
+//   gpt_neox.layers.<i>.input_layernorm.{weight,bias}         [C]
+//   gpt_neox.layers.<i>.attention.query_key_value.{weight,bias} [3C, C]: rows per head [q_h,k_h,v_h]
+//   gpt_neox.layers.<i>.attention.dense.{weight,bias}         [C, C]
+//   gpt_neox.layers.<i>.post_attention_layernorm.{weight,bias}
+//   gpt_neox.layers.<i>.mlp.dense_h_to_4h.{weight,bias}       [4C, C]
+//   gpt_neox.layers.<i>.mlp.dense_4h_to_h.{weight,bias}       [C, 4C]
+//   gpt_neox.final_layer_norm.{weight,bias}
+//   embed_out.weight                                          [V, C] (not tied to embed_in)
+//
+// Activations flow as [N, C] rows (N = B*T) so that every linear layer is one GEMM.
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/nn/module.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "imlsdk/model.hpp"
+#include "imlsdk/safetensors.hpp"
+
+namespace {
+
+using imlsdk::Json;
+using torch::Tensor;
+namespace fs = std::filesystem;
+
+// The architecture, with HF's config.json key names in comments.
+struct NeoXConfig {
+  int64_t vocab_size = 0;             // vocab_size
+  int64_t hidden_size = 512;          // hidden_size
+  int64_t num_layers = 6;             // num_hidden_layers
+  int64_t num_heads = 8;              // num_attention_heads
+  int64_t intermediate_size = 2048;   // intermediate_size
+  double rotary_pct = 0.25;           // rotary_pct
+  double rotary_emb_base = 10000;     // rotary_emb_base
+  int64_t max_positions = 2048;       // max_position_embeddings
+  double layer_norm_eps = 1e-5;       // layer_norm_eps
+  bool use_parallel_residual = true;  // use_parallel_residual
+  double init_std = 0.02;             // initializer_range
+
+  int64_t head_size() const { return hidden_size / num_heads; }
+  int64_t rotary_dims() const { return static_cast<int64_t>(head_size() * rotary_pct); }
+
+  // Throws std::invalid_argument naming `where` (a param key prefix or a config file).
+  void validate(const std::string& where) const {
+    auto require = [&](bool ok, const std::string& key, const std::string& what) {
+      if (!ok) throw std::invalid_argument(where + key + " " + what);
+    };
+    require(hidden_size > 0, "hidden_size", "must be > 0");
+    require(num_layers > 0, "num_layers", "must be > 0");
+    require(num_heads > 0 && hidden_size % num_heads == 0, "num_heads",
+            "must be > 0 and divide hidden_size (" + std::to_string(hidden_size) + ")");
+    require(intermediate_size > 0, "intermediate_size", "must be > 0");
+    require(rotary_pct > 0 && rotary_pct <= 1, "rotary_pct", "must be in (0, 1]");
+    require(rotary_dims() >= 2 && rotary_dims() % 2 == 0, "rotary_pct",
+            "must give an even number (>= 2) of rotary dims per head, got " +
+                std::to_string(rotary_dims()));
+    require(rotary_emb_base > 0, "rotary_emb_base", "must be > 0");
+    require(max_positions > 0, "max_position_embeddings", "must be > 0");
+    require(layer_norm_eps > 0, "layer_norm_eps", "must be > 0");
+    require(init_std >= 0, "init_std", "must be >= 0");
+    require(vocab_size > 0, "vocab_size", "must be > 0");
+  }
+};
+
+// ---- layers ---------------------------------------------------------------------------------
+
+// y = x W^T + b on rows x [N, in].
+struct Linear : torch::nn::Module {
+  Tensor weight, bias;
+  Linear(int64_t in, int64_t out, bool with_bias = true) {
+    weight = register_parameter("weight", at::empty({out, in}));
+    if (with_bias) bias = register_parameter("bias", at::empty({out}));
+  }
+  Tensor operator()(const Tensor& x) const {
+    return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
+  }
+  void init(double std) {
+    weight.normal_(0, std);
+    if (bias.defined()) bias.zero_();
+  }
+};
+
+struct LayerNorm : torch::nn::Module {
+  Tensor weight, bias;
+  double eps;
+  LayerNorm(int64_t dim, double eps_) : eps(eps_) {
+    weight = register_parameter("weight", at::ones({dim}));
+    bias = register_parameter("bias", at::zeros({dim}));
+  }
+  Tensor operator()(const Tensor& x) const {
+    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+  }
+};
+
+struct Embedding : torch::nn::Module {
+  Tensor weight;
+  Embedding(int64_t num, int64_t dim) { weight = register_parameter("weight", at::empty({num, dim})); }
+  Tensor operator()(const Tensor& ids) const { return at::embedding(weight, ids); }
+};
+
+// What every layer needs to know about the current forward pass.
+struct Step {
+  int64_t B = 0, T = 0;
+  Tensor bias;          // additive attention bias [B*heads or 1, T, T_past + T]
+  Tensor position_ids;  // [B, T]
+  const imlsdk::Rotary* rotary = nullptr;
+  imlsdk::KVCache* cache = nullptr;
+};
+
+struct Attention : torch::nn::Module {
+  int64_t heads, head_size;
+  std::shared_ptr<Linear> query_key_value, dense;
+
+  explicit Attention(const NeoXConfig& c) : heads(c.num_heads), head_size(c.head_size()) {
+    query_key_value = register_module("query_key_value",
+                                      std::make_shared<Linear>(c.hidden_size, 3 * c.hidden_size));
+    dense = register_module("dense", std::make_shared<Linear>(c.hidden_size, c.hidden_size));
+  }
+
+  // x [N, C] -> [N, C]
+  Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
+    const int64_t B = s.B, T = s.T, H = heads, D = head_size;
+    // The fused projection's output columns are per head [q_h, k_h, v_h].
+    auto qkv = (*query_key_value)(x).view({B, T, H, 3 * D}).split(D, -1);
+    Tensor q = qkv[0].transpose(1, 2);  // [B, H, T, D] views
+    Tensor k = qkv[1].transpose(1, 2);
+    Tensor v = qkv[2].transpose(1, 2);
+    s.rotary->apply(q, k, s.position_ids);  // q, k become contiguous [B, H, T, D]
+
+    if (s.cache) {
+      Tensor& past_k = s.cache->k[layer];
+      Tensor& past_v = s.cache->v[layer];
+      k = past_k.defined() ? at::cat({past_k, k}, 2) : k;
+      v = past_v.defined() ? at::cat({past_v, v}, 2) : v.contiguous();
+      past_k = k;
+      past_v = v;
+    }
+    const int64_t S = k.size(2);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    const Tensor q3 = q.reshape({B * H, T, D}), k3 = k.reshape({B * H, S, D}),
+                 v3 = v.reshape({B * H, S, D});
+
+    // scores = q k^T / sqrt(D) + bias, as one batched GEMM over B*H.
+    Tensor scores = at::baddbmm(s.bias, q3, k3.transpose(1, 2), /*beta=*/1.0, scale);
+    // Softmax in fp32 even for half-precision weights, as HF does.
+    Tensor probs = scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble
+                       ? at::softmax(scores, -1)
+                       : at::softmax(scores, -1, at::kFloat).to(scores.scalar_type());
+    Tensor context = at::bmm(probs, v3);  // [B*H, T, D]
+    // Merge heads: [B, H, T, D] -> [B, T, H*D] rows.
+    context = context.view({B, H, T, D}).transpose(1, 2).reshape({B * T, H * D});
+    return (*dense)(context);
+  }
+};
+
+struct MLP : torch::nn::Module {
+  std::shared_ptr<Linear> dense_h_to_4h, dense_4h_to_h;
+  explicit MLP(const NeoXConfig& c) {
+    dense_h_to_4h = register_module("dense_h_to_4h",
+                                    std::make_shared<Linear>(c.hidden_size, c.intermediate_size));
+    dense_4h_to_h = register_module("dense_4h_to_h",
+                                    std::make_shared<Linear>(c.intermediate_size, c.hidden_size));
+  }
+  Tensor forward(const Tensor& x) {
+    return (*dense_4h_to_h)(at::gelu((*dense_h_to_4h)(x)));  // exact GELU
+  }
+};
+
+struct Layer : torch::nn::Module {
+  bool parallel_residual;
+  std::shared_ptr<LayerNorm> input_layernorm, post_attention_layernorm;
+  std::shared_ptr<Attention> attention;
+  std::shared_ptr<MLP> mlp;
+
+  explicit Layer(const NeoXConfig& c) : parallel_residual(c.use_parallel_residual) {
+    input_layernorm = register_module(
+        "input_layernorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+    post_attention_layernorm = register_module(
+        "post_attention_layernorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+    attention = register_module("attention", std::make_shared<Attention>(c));
+    mlp = register_module("mlp", std::make_shared<MLP>(c));
+  }
+
+  Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
+    Tensor attn_out = attention->forward((*input_layernorm)(x), s, layer);
+    if (parallel_residual) {
+      // x + attn(ln1(x)) + mlp(ln2(x)), summed in HF's order; the GEMM outputs are ours to
+      // overwrite (their backward does not need them).
+      return mlp->forward((*post_attention_layernorm)(x)).add_(attn_out).add_(x);
+    }
+    attn_out.add_(x);
+    return mlp->forward((*post_attention_layernorm)(attn_out)).add_(attn_out);
+  }
+};
+
+struct GPTNeoXModel : torch::nn::Module {
+  std::shared_ptr<Embedding> embed_in;
+  std::vector<std::shared_ptr<Layer>> layers;
+  std::shared_ptr<LayerNorm> final_layer_norm;
+
+  explicit GPTNeoXModel(const NeoXConfig& c) {
+    embed_in = register_module("embed_in", std::make_shared<Embedding>(c.vocab_size, c.hidden_size));
+    auto list = register_module("layers", std::make_shared<torch::nn::Module>());
+    for (int64_t i = 0; i < c.num_layers; ++i)
+      layers.push_back(list->register_module(std::to_string(i), std::make_shared<Layer>(c)));
+    final_layer_norm = register_module(
+        "final_layer_norm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+  }
+};
+
+class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
+ public:
+  GPTNeoXForCausalLM(const NeoXConfig& c, int64_t eos_id)
+      : config_(c), eos_id_(eos_id), rotary_(c.rotary_dims(), c.rotary_emb_base, c.max_positions) {
+    gpt_neox = register_module("gpt_neox", std::make_shared<GPTNeoXModel>(c));
+    embed_out = register_module("embed_out",
+                                std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
+  }
+
+  // HF's _init_weights: N(0, initializer_range) for linear and embedding weights, zero biases,
+  // LayerNorm 1/0. Draws from the global torch generator.
+  void init_weights() {
+    at::NoGradGuard no_grad;
+    gpt_neox->embed_in->weight.normal_(0, config_.init_std);
+    for (auto& layer : gpt_neox->layers) {
+      layer->attention->query_key_value->init(config_.init_std);
+      layer->attention->dense->init(config_.init_std);
+      layer->mlp->dense_h_to_4h->init(config_.init_std);
+      layer->mlp->dense_4h_to_h->init(config_.init_std);
+    }
+    embed_out->init(config_.init_std);
+  }
+
+  Tensor forward(const imlsdk::ForwardArgs& a) override {
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const int64_t past = a.cache ? a.cache->length() : 0;
+    if (past + T > config_.max_positions)
+      throw std::invalid_argument("pythia: sequence of " + std::to_string(past + T) +
+                                  " positions exceeds max_position_embeddings " +
+                                  std::to_string(config_.max_positions));
+    const Tensor& w = gpt_neox->embed_in->weight;
+    if (rotary_.cos.device() != w.device()) {
+      c10::InferenceMode normal_tensors(false);  // the tables outlive a generate() call
+      rotary_.cos = rotary_.cos.to(w.device());
+      rotary_.sin = rotary_.sin.to(w.device());
+    }
+
+    Step s;
+    s.B = B;
+    s.T = T;
+    s.rotary = &rotary_;
+    // Like HF's forward, positions default to past .. past+T-1 whatever the mask says
+    // (greedy_generate passes left-padding-aware ones).
+    s.position_ids = a.position_ids.defined()
+                         ? a.position_ids
+                         : imlsdk::default_position_ids(a.input_ids, Tensor(), past);
+    // One bias for all layers, laid out for the [B*H, T, S] score GEMM.
+    Tensor bias = imlsdk::causal_attention_bias(a.attention_mask, T, past, w.scalar_type(),
+                                                w.device());
+    s.bias = bias.size(0) == 1
+                 ? bias.view({1, T, past + T})
+                 : bias.expand({B, config_.num_heads, T, past + T}).reshape({-1, T, past + T});
+    if (a.cache) {
+      a.cache->k.resize(gpt_neox->layers.size());
+      a.cache->v.resize(gpt_neox->layers.size());
+      s.cache = a.cache;
+    }
+
+    Tensor x = (*gpt_neox->embed_in)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
+    for (size_t i = 0; i < gpt_neox->layers.size(); ++i)
+      x = gpt_neox->layers[i]->forward(x, s, static_cast<int64_t>(i));
+    x = (*gpt_neox->final_layer_norm)(x);
+    if (a.last_logits_only) {
+      x = x.view({B, T, -1}).select(1, T - 1);
+      return (*embed_out)(x).view({B, 1, -1});
+    }
+    return (*embed_out)(x).view({B, T, -1});
+  }
+
+  int64_t vocab_size() const override { return config_.vocab_size; }
+  int64_t max_positions() const override { return config_.max_positions; }
+
+  int64_t flop_params() const override {
+    int64_t n = 0;
+    for (const auto& p : named_parameters())
+      if (p.key() != "gpt_neox.embed_in.weight") n += p.value().numel();
+    return n;
+  }
+
+  Json hf_config() const override {
+    const NeoXConfig& c = config_;
+    Json j = Json::object();
+    j["architectures"] = {"GPTNeoXForCausalLM"};
+    j["model_type"] = "gpt_neox";
+    j["vocab_size"] = c.vocab_size;
+    j["hidden_size"] = c.hidden_size;
+    j["num_hidden_layers"] = c.num_layers;
+    j["num_attention_heads"] = c.num_heads;
+    j["intermediate_size"] = c.intermediate_size;
+    j["hidden_act"] = "gelu";
+    j["rotary_pct"] = c.rotary_pct;
+    // HF writes an integral base as an int (10000).
+    if (c.rotary_emb_base == std::floor(c.rotary_emb_base))
+      j["rotary_emb_base"] = static_cast<int64_t>(c.rotary_emb_base);
+    else
+      j["rotary_emb_base"] = c.rotary_emb_base;
+    j["max_position_embeddings"] = c.max_positions;
+    j["layer_norm_eps"] = c.layer_norm_eps;
+    j["use_parallel_residual"] = c.use_parallel_residual;
+    j["initializer_range"] = c.init_std;
+    j["tie_word_embeddings"] = false;
+    j["attention_dropout"] = 0.0;
+    j["hidden_dropout"] = 0.0;
+    j["rope_scaling"] = nullptr;
+    j["bos_token_id"] = eos_id_;
+    j["eos_token_id"] = eos_id_;
+    j["use_cache"] = true;
+    j["torch_dtype"] = "float32";
+    return j;
+  }
+
+  std::shared_ptr<GPTNeoXModel> gpt_neox;
+  std::shared_ptr<Linear> embed_out;
+
+ private:
+  NeoXConfig config_;
+  int64_t eos_id_;
+  imlsdk::Rotary rotary_;
+};
+
+// ---- checkpoints ----------------------------------------------------------------------------
+
+// Reads the architecture from an HF config.json. Errors name the file and the key.
+NeoXConfig read_hf_config(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  const std::string where = file.string() + ": ";
+  auto get = [&](const char* key, auto fallback, bool required) {
+    using T = decltype(fallback);
+    if (!j.contains(key) || j[key].is_null()) {
+      if (required) throw std::runtime_error(where + "missing key '" + key + "'");
+      return fallback;
+    }
+    try {
+      return j[key].get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(where + "key '" + key + "' has the wrong type");
+    }
+  };
+  const std::string model_type = get("model_type", std::string(), true);
+  if (model_type != "gpt_neox")
+    throw std::runtime_error(where + "model_type is '" + model_type + "', expected 'gpt_neox'");
+  if (get("hidden_act", std::string("gelu"), false) != "gelu")
+    throw std::runtime_error(where + "only hidden_act 'gelu' is supported");
+  if (get("tie_word_embeddings", false, false))
+    throw std::runtime_error(where + "tie_word_embeddings true is not supported");
+  if (!get("attention_bias", true, false))
+    throw std::runtime_error(where + "attention_bias false is not supported");
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
+    throw std::runtime_error(where + "rope_scaling is not supported");
+
+  NeoXConfig c;
+  c.vocab_size = get("vocab_size", int64_t{0}, true);
+  c.hidden_size = get("hidden_size", int64_t{0}, true);
+  c.num_layers = get("num_hidden_layers", int64_t{0}, true);
+  c.num_heads = get("num_attention_heads", int64_t{0}, true);
+  c.intermediate_size = get("intermediate_size", int64_t{0}, true);
+  c.max_positions = get("max_position_embeddings", int64_t{0}, true);
+  c.rotary_pct = get("rotary_pct", 0.25, false);
+  c.rotary_emb_base = get("rotary_emb_base", 10000.0, false);
+  c.layer_norm_eps = get("layer_norm_eps", 1e-5, false);
+  c.use_parallel_residual = get("use_parallel_residual", true, false);
+  c.init_std = get("initializer_range", 0.02, false);
+  c.validate(where);
+  return c;
+}
+
+// model.safetensors, or the shards listed in model.safetensors.index.json.
+std::map<std::string, Tensor> read_hf_weights(const fs::path& dir) {
+  const fs::path single = dir / "model.safetensors";
+  if (fs::exists(single)) return imlsdk::read_safetensors(single.string());
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (!fs::exists(index))
+    throw std::runtime_error(dir.string() + ": no model.safetensors or model.safetensors.index.json"
+                             " (pytorch_model.bin is not supported)");
+  std::ifstream in(index);
+  std::set<std::string> shards;
+  try {
+    for (const auto& item : nlohmann::json::parse(in).at("weight_map").items())
+      shards.insert(item.value().get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(index.string() + ": bad index (" + e.what() + ")");
+  }
+  std::map<std::string, Tensor> all;
+  for (const auto& shard : shards) all.merge(imlsdk::read_safetensors((dir / shard).string()));
+  return all;
+}
+
+// ---- the plugin -----------------------------------------------------------------------------
+
+class Pythia : public imlsdk::ModelPlugin {
+ public:
+  std::vector<imlsdk::ParamSpec> params() const override {
+    using imlsdk::ParamType;
+    return {
+        {"hidden_size", ParamType::Int, 512, "model width C"},
+        {"num_layers", ParamType::Int, 6, "transformer blocks"},
+        {"num_heads", ParamType::Int, 8, "attention heads (must divide hidden_size)"},
+        {"intermediate_size", ParamType::Int, 2048, "MLP width"},
+        {"rotary_pct", ParamType::Float, 0.25, "fraction of each head's dims that get rotary"},
+        {"rotary_emb_base", ParamType::Float, 10000, "rotary frequency base"},
+        {"max_position_embeddings", ParamType::Int, 2048, "longest sequence"},
+        {"layer_norm_eps", ParamType::Float, 1e-5, "LayerNorm epsilon"},
+        {"use_parallel_residual", ParamType::Bool, true,
+         "x + attn(ln1(x)) + mlp(ln2(x)) (false: sequential blocks)"},
+        {"vocab_size", ParamType::Int, 0, "embedding rows; 0 = the tokenizer's vocabulary size"},
+        {"init_std", ParamType::Float, 0.02, "std of the N(0, std) weight init"},
+        {"checkpoint", ParamType::String, "",
+         "HF directory (config.json + model.safetensors) to load; its config wins over the "
+         "shape params"},
+    };
+  }
+
+  std::shared_ptr<imlsdk::LanguageModel> create(const Json& p,
+                                                const imlsdk::ModelContext& ctx) const override {
+    const std::string checkpoint = p.at("checkpoint").get<std::string>();
+    if (!checkpoint.empty()) return load(checkpoint, ctx);
+
+    NeoXConfig c;
+    c.hidden_size = p.at("hidden_size").get<int64_t>();
+    c.num_layers = p.at("num_layers").get<int64_t>();
+    c.num_heads = p.at("num_heads").get<int64_t>();
+    c.intermediate_size = p.at("intermediate_size").get<int64_t>();
+    c.rotary_pct = p.at("rotary_pct").get<double>();
+    c.rotary_emb_base = p.at("rotary_emb_base").get<double>();
+    c.max_positions = p.at("max_position_embeddings").get<int64_t>();
+    c.layer_norm_eps = p.at("layer_norm_eps").get<double>();
+    c.use_parallel_residual = p.at("use_parallel_residual").get<bool>();
+    c.init_std = p.at("init_std").get<double>();
+    c.vocab_size = p.at("vocab_size").get<int64_t>();
+    if (c.vocab_size == 0) c.vocab_size = ctx.vocab_size;
+    if (c.vocab_size <= 0)
+      throw std::invalid_argument("pythia: vocab_size is 0 and no tokenizer gives one; set it");
+    if (c.vocab_size < ctx.vocab_size)
+      throw std::invalid_argument("pythia: vocab_size " + std::to_string(c.vocab_size) +
+                                  " is smaller than the tokenizer's " +
+                                  std::to_string(ctx.vocab_size));
+    c.validate("pythia: ");
+    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.eos_id);
+    model->init_weights();
+    return model;
+  }
+
+ private:
+  static std::shared_ptr<imlsdk::LanguageModel> load(const std::string& checkpoint,
+                                                     const imlsdk::ModelContext& ctx) {
+    fs::path dir(checkpoint);
+    if (dir.is_relative() && !ctx.base_dir.empty()) dir = fs::path(ctx.base_dir) / dir;
+    if (!fs::is_directory(dir))
+      throw std::runtime_error("pythia: checkpoint " + dir.string() + " is not a directory");
+    const NeoXConfig c = read_hf_config(dir / "config.json");
+    if (c.vocab_size < ctx.vocab_size)
+      throw std::runtime_error((dir / "config.json").string() + ": vocab_size " +
+                               std::to_string(c.vocab_size) + " is smaller than the tokenizer's " +
+                               std::to_string(ctx.vocab_size));
+    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.eos_id);
+    // HF checkpoints may carry rotary tables and old causal-mask buffers; we compute those.
+    imlsdk::load_state(*model, read_hf_weights(dir),
+                       {".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"},
+                       dir.string());
+    return model;
+  }
+};
+
+}  // namespace
+
+IMLSDK_PLUGIN(Pythia, "pythia", "1.0.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
