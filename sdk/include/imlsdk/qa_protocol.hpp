@@ -22,6 +22,23 @@
 //          (both also for qd1incons_swapped / qd2incons_swapped); knowledge when knowledge_stage.
 //   tokenizer: a TextTokenizer over every text of the bundle.
 //   info: entities per subset, sizes of every set, the tokenizer.
+// Every example says which subset it belongs to, `entity` = the real name it is about (for a
+// definition: the entity it names, which in qd1incons / qd2incons is not the alias's own),
+// `variable` = the alias in its text ("" when asked by real name), `kind` = "qa" or "definition".
+// Training questions answer with the first of the ';'-separated values; evaluated questions
+// keep them all in `answer`, so exact match accepts any.
+//
+// Where this differs from the reference implementation (on purpose):
+// - Slice sizes: the rounding remainder is added with the right sign (the reference adds a
+//   surplus instead of removing it).
+// - Every subset with definitions is handled alike: qd4consis definitions are also in
+//   stage1_only_defns and all_defns, and in-context questions exist for every such subset
+//   (the reference covers only qd1consis, qd2incons and d1/d2/d3consis).
+// - In-context prompts contain the definition too (the reference evaluates them without it),
+//   and there is no doubled "Q:" ("DEFINITION. Q: question\nA: answer\n").
+// - Evaluated questions accept every ';'-separated answer (the reference keeps the first only).
+// - A subset of one entity cannot be deranged: an error (the reference loops forever).
+//
 // Deterministic: the same entities, params and seeds give byte-identical bundles in every
 // process; nothing Stage 1 (or the knowledge stage) sees depends on ctx.seed_stage2.
 #pragma once
