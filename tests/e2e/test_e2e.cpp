@@ -118,6 +118,40 @@ TEST(EndToEnd, BadInputFailsWithOneLineAndExitCode2) {
   EXPECT_NE(bad_value.output.find("n_intersection"), std::string::npos) << bad_value.output;
 }
 
+// One tiny three-stage run per text dataset (knowledge stage, natural-language tags).
+class TextDatasetRun : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TextDatasetRun, RunsThreeStagesAndWritesTheGap) {
+  const std::string ds = GetParam();
+  const fs::path out = scratch(ds);
+  const Result r = run(std::string(IMLTEST_E2E_DIR) + "/tiny_" + ds + ".yaml experiment.output_dir=" + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("IML gap after stage2"), std::string::npos) << r.output;
+  const Json summary = Json::parse(slurp(out / ("tiny_" + ds) / "summary.json"));
+  for (const char* set : {"d1consis", "d2consis", "qd1consis", "qd2incons", "knowledge"})
+    EXPECT_TRUE(summary["table"].contains(set)) << set;
+  EXPECT_EQ(summary["table"]["d1consis"]["stage2"]["n"].get<int>(), 2);  // 1 seed x 2 stage-2 seeds
+
+  const fs::path data = scratch(ds + "_data");
+  const Result d = run("data " + std::string(IMLTEST_E2E_DIR) + "/tiny_" + ds + ".yaml --out " + data.string());
+  ASSERT_EQ(d.code, 0) << d.output;
+  std::istringstream lines(slurp(data / "0" / "0" / "train_stage1.jsonl"));
+  std::string line;
+  int defs = 0;
+  while (std::getline(lines, line)) {
+    const Json j = Json::parse(line);
+    EXPECT_FALSE(j["subset"].get<std::string>().empty());
+    EXPECT_FALSE(j["entity"].get<std::string>().empty()) << line;
+    if (j.value("kind", "") == "definition") {
+      ++defs;
+      EXPECT_FALSE(j["variable"].get<std::string>().empty()) << line;
+    }
+  }
+  EXPECT_GT(defs, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Datasets, TextDatasetRun, ::testing::Values("cvdb", "trex"));
+
 TEST(EndToEnd, ValidatePluginsAndData) {
   const Result v = run("validate " + kTiny);
   EXPECT_EQ(v.code, 0) << v.output;
