@@ -40,7 +40,8 @@ const std::vector<ParamSpec>& experiment_spec() {
       {"stage2_seeds", ParamType::Any, 1, "Stage-2 seeds per Stage-1 seed: a list, or a count"},
       {"output_dir", ParamType::String, "results", "where results are written"},
       {"device", ParamType::String, "cpu", "cpu, cuda or cuda:N"},
-      {"threads", ParamType::Int, 0, "CPU threads for LibTorch and BLAS (0 = every core)"},
+      {"threads", ParamType::Int, 0, "CPU threads for the BLAS (OpenBLAS) GEMMs (0 = every core)"},
+      {"torch_threads", ParamType::Int, 1, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)"},
       {"resume", ParamType::Bool, true, "skip runs whose results exist for the same config, resume from saved stage models"},
       {"gap", ParamType::List, Json::array({"d1consis", "d2consis"}), "the IML gap reported: EM(first) - EM(second)"},
   };
@@ -352,6 +353,8 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   cfg.experiment.output_dir = exp.at("output_dir").get<std::string>();
   cfg.experiment.device = exp.at("device").get<std::string>();
   cfg.experiment.threads = exp.at("threads").get<int64_t>();
+  cfg.experiment.torch_threads = exp.at("torch_threads").get<int64_t>();
+  if (cfg.experiment.torch_threads < 0) fail(src, "experiment.torch_threads", "must be >= 0");
   cfg.experiment.resume = exp.at("resume").get<bool>();
   const Json& gap = exp.at("gap");
   if (gap.size() != 2 || !gap[0].is_string() || !gap[1].is_string())

@@ -56,7 +56,8 @@ struct ExperimentConfig {
   std::vector<uint64_t> stage2_seeds;
   std::string output_dir = "results";
   std::string device = "cpu";
-  int64_t threads = 0;  // 0 = every core
+  int64_t threads = 0;        // BLAS threads, 0 = every core
+  int64_t torch_threads = 1;  // LibTorch's own (OpenMP) intra-op threads
   bool resume = true;
   std::string gap_reliable = "d1consis", gap_unreliable = "d2consis";
 };

@@ -30,14 +30,18 @@ using imlsdk::Json;
 
 namespace imlcore {
 
-std::string configure_threads(int64_t threads) {
-  const int64_t n = threads > 0 ? threads : std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
-  at::set_num_threads(static_cast<int>(n));
-  // OpenBLAS keeps its own thread pool; give it the same count.
+std::string configure_threads(int64_t blas_threads, int64_t torch_threads) {
+  const int64_t cores = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const int64_t nb = blas_threads > 0 ? blas_threads : cores;
+  const int64_t nt = torch_threads > 0 ? torch_threads : cores;
+  at::set_num_threads(static_cast<int>(nt));
   using SetFn = void (*)(int);
-  if (auto fn = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    fn(static_cast<int>(n));
-  return "torch " + std::to_string(at::get_num_threads()) + ", openblas " + std::to_string(n);
+  std::string blas = "blas default";
+  if (auto fn = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    fn(static_cast<int>(nb));
+    blas = "openblas " + std::to_string(nb);
+  }
+  return "torch " + std::to_string(at::get_num_threads()) + ", " + blas;
 }
 
 namespace {
@@ -375,7 +379,7 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
   const Plugins p = resolve(cfg, reg);
   preflight(cfg, p);  // refuse bad values before anything is written
   const c10::Device device = parse_device(cfg.experiment.device);
-  const std::string threads = configure_threads(cfg.experiment.threads);
+  const std::string threads = configure_threads(cfg.experiment.threads, cfg.experiment.torch_threads);
   const std::string exp_dir = cfg.experiment.output_dir + "/" + cfg.experiment.name;
   // The hash covers what determines results (not output paths or resume).
   Json hashed = cfg.resolved;

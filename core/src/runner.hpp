@@ -19,7 +19,10 @@ void preflight(const Config& cfg, const PluginRegistry& registry);
 // Writes every generated train and eval set of every stage as JSONL, without training.
 void write_data(const Config& cfg, const PluginRegistry& registry, const std::string& out_dir);
 
-// LibTorch + BLAS threads (0 = every core); returns what was set, as text for the manifest.
-std::string configure_threads(int64_t threads);
+// BLAS threads and LibTorch's own threads (0 = every core); returns what was set, as text for
+// the manifest. LibTorch's OpenMP team and OpenBLAS's pthread pool both spin while waiting; on
+// few cores two busy pools slow each other down badly (bench/README.md), so the default gives
+// LibTorch one thread and the GEMMs, where the FLOPs are, every core.
+std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 
 }  // namespace imlcore
