@@ -1,0 +1,221 @@
+// Throughput benchmark: fp32 GEMM peak, training and greedy-generation throughput of the pythia
+// plugin, model-FLOP utilisation, the comparison with HF Transformers 4.33, and a study of
+// LibTorch (OpenMP) vs OpenBLAS thread counts, all in one process. Every figure is a median over
+// repetitions, and the repetitions visit the thread set-ups round-robin so that background load
+// hits all set-ups alike. See README.md.
+//
+//   bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]
+//                    [--threads T/B] [--no-gemm] [--json FILE] [--profile] [--env-study]
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "env_study.hpp"
+#include "op_profile.hpp"
+#include "plugin_registry.hpp"
+#include "report.hpp"
+#include "runner.hpp"
+#include "threads.hpp"
+#include "workloads.hpp"
+
+namespace {
+
+using bench::ThreadSetup;
+using bench::Workload;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]\n"
+    "                        [--threads T/B] [--no-gemm] [--json FILE] [--profile] [--env-study]\n";
+
+struct Options {
+  bool quick = false, study = true, gemm = true, profile = false, env_study = false;
+  int reps = 3;
+  std::string only, json;
+  ThreadSetup threads{0, 0};  // --threads T/B; 0/0 = what configure_threads(0) sets
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  bool reps_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--reps") {
+      o.reps = std::stoi(value());
+      reps_given = true;
+      if (o.reps < 1) throw std::invalid_argument("--reps must be >= 1");
+    } else if (a == "--only") {
+      o.only = value();
+      if (o.only != "train" && o.only != "generate" && o.only != "gemm")
+        throw std::invalid_argument("--only takes train, generate or gemm");
+    } else if (a == "--no-study") {
+      o.study = false;
+    } else if (a == "--threads") {
+      const std::string v = value();
+      if (std::sscanf(v.c_str(), "%d/%d", &o.threads.torch, &o.threads.blas) != 2 ||
+          o.threads.torch < 1 || o.threads.blas < 1)
+        throw std::invalid_argument("--threads takes T/B, e.g. 1/2 (LibTorch/OpenBLAS threads)");
+    } else if (a == "--no-gemm") {
+      o.gemm = false;
+    } else if (a == "--env-study") {
+      o.env_study = true;
+    } else if (a == "--profile") {
+      o.profile = true;
+    } else if (a == "--json") {
+      o.json = value();
+    } else if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      std::exit(0);
+    } else {
+      throw std::invalid_argument("unknown argument '" + a + "' (see --help)");
+    }
+  }
+  if (o.quick) {
+    o.study = false;
+    if (!reps_given) o.reps = 1;
+  }
+  return o;
+}
+
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double one = std::nan("");
+  in >> one;
+  return one;
+}
+
+// The same selection in child processes under each OpenMP wait policy (no GEMM peak; the
+// repetitions split over 2 rounds).
+int run_env_study(const Options& opt) {
+  std::vector<std::string> args = {"--no-gemm", "--reps", std::to_string(std::max(1, opt.reps / 2))};
+  if (!opt.only.empty()) args.insert(args.end(), {"--only", opt.only});
+  if (opt.quick) args.push_back("--quick");
+  if (!opt.study) args.push_back("--no-study");
+  if (opt.threads.torch > 0)
+    args.insert(args.end(), {"--threads", std::to_string(opt.threads.torch) + "/" +
+                                              std::to_string(opt.threads.blas)});
+  bench::run_env_study("/proc/self/exe", args, 2);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Options opt = parse_args(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up when piped
+  if (opt.env_study) return run_env_study(opt);
+
+  const auto t_start = Clock::now();
+  bench::RunInfo info;
+  info.reps = opt.reps;
+  info.load_start = load_average();
+  info.cores = static_cast<int>(std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN)));
+
+  // The reference set-up is what imlhost runs with: configure_threads(0), unless --threads.
+  info.configure_threads = imlcore::configure_threads(0);
+  const bench::Blas blas;
+  const ThreadSetup host{at::get_num_threads(), blas.get_threads ? blas.get_threads() : info.cores};
+  std::vector<ThreadSetup> setups = {opt.threads.torch > 0 ? opt.threads : host};
+  if (opt.study && opt.threads.torch == 0) {
+    const int n = info.cores;
+    for (ThreadSetup s : {ThreadSetup{n, n}, ThreadSetup{1, n}, ThreadSetup{n, 1}, ThreadSetup{1, 1}})
+      if (std::none_of(setups.begin(), setups.end(),
+                       [&](const ThreadSetup& t) { return t.label() == s.label(); }))
+        setups.push_back(s);
+  }
+  const std::string def = setups[0].label();
+
+  std::printf("bench_throughput: LibTorch %s, %d cores, load average %.2f at start\n",
+              TORCH_VERSION, info.cores, info.load_start);
+  std::printf("configure_threads(0): %s; sgemm_ from %s; openblas_set_num_threads from %s\n",
+              info.configure_threads.c_str(), blas.gemm_library.c_str(), blas.setter_library.c_str());
+  std::printf("reps %d%s; set-ups:", opt.reps, opt.quick ? " (quick)" : "");
+  for (const auto& s : setups) std::printf(" %s", s.label().c_str());
+  std::printf("  (tN = LibTorch/OpenMP threads, bN = OpenBLAS threads)\n\n");
+
+  const bool want_gemm = opt.gemm && (opt.only.empty() || opt.only == "gemm" || opt.only == "train");
+  const bool want_train = opt.only.empty() || opt.only == "train";
+  const bool want_gen = opt.only.empty() || opt.only == "generate";
+
+  // The registry keeps the plugin libraries loaded, so it must outlive every model: declared first.
+  imlcore::PluginRegistry registry;
+  std::vector<Workload> work;
+
+  // 1. GEMM peak (--only train: one size, for MFU).
+  if (want_gemm) {
+    const std::vector<int64_t> sizes = opt.quick                ? std::vector<int64_t>{1024}
+                                       : opt.only == "train" ? std::vector<int64_t>{2048}
+                                                             : std::vector<int64_t>{1024, 2048, 4096};
+    for (int64_t n : sizes) work.push_back(bench::gemm_workload(n));
+  }
+  // 2. Training (B=32, T=48) and 3. generation (64 prompts x 20 tokens, 8 new).
+  if (want_train || want_gen) {
+    const auto pythia = registry.get_as<imlsdk::ModelPlugin>("pythia");
+    std::shared_ptr<imlsdk::OptimizerPlugin> adafactor;
+    if (want_train) adafactor = registry.get_as<imlsdk::OptimizerPlugin>("adafactor");
+    std::printf("shapes:\n");
+    for (const auto& s : {bench::pythia_70m(), bench::cpu_default(BENCH_SOURCE_DIR),
+                          bench::hf_small(), bench::hf_small_v2100()}) {
+      const bool small_reference = s.name.rfind("hf-small", 0) == 0;  // HF: no generation figure
+      if (!want_train && small_reference) continue;
+      auto model = bench::build_model(*pythia, s);
+      std::printf("  %-15s %s  flop_params %.2fM  [%s]\n", s.name.c_str(), s.describe().c_str(),
+                  model->flop_params() / 1e6, s.source.c_str());
+      if (want_train) work.push_back(bench::train_workload(s.name, model, *adafactor, 32, 48));
+      if (want_gen && !small_reference) work.push_back(bench::generate_workload(s, model, 64, 20, 8));
+    }
+    std::printf("\n");
+  }
+
+  if (opt.profile) {
+    for (const auto& s : setups) {
+      s.apply(blas);
+      for (auto& w : work) {
+        if (w.kind == "gemm") continue;
+        w.call();  // warm-up
+        std::printf("== profile: %s, set-up %s ==\n%s\n", w.label.c_str(), s.label().c_str(),
+                    bench::profile_ops(w.call, 15).c_str());
+      }
+    }
+    return 0;
+  }
+
+  // Calibrate under the reference set-up, then visit the set-ups round-robin.
+  setups[0].apply(blas);
+  for (auto& w : work) bench::calibrate(w, opt.quick ? 0.2 : 0.6);
+  for (int rep = 0; rep < opt.reps; ++rep) {
+    for (const auto& s : setups) {
+      s.apply(blas);
+      for (auto& w : work) bench::measure_once(w, s.label(), s.label() == def);
+    }
+    std::fprintf(stderr, "rep %d/%d done (%.0f s)\n", rep + 1, opt.reps,
+                 std::chrono::duration<double>(Clock::now() - t_start).count());
+  }
+  setups[0].apply(blas);
+
+  info.load_end = load_average();
+  info.wall_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  bench::print_report(work, setups, info);
+  if (!opt.json.empty()) bench::write_json(opt.json, work, setups, info);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_throughput: %s\n", e.what());
+  return 1;
+}

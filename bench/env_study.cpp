@@ -1,0 +1,132 @@
+#include "env_study.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace bench {
+
+namespace {
+
+struct Variant {
+  std::string name;
+  std::vector<std::string> set;  // "KEY=value"
+};
+
+const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"};
+
+// The parent's environment without the studied keys, plus the variant's.
+std::vector<std::string> environment_for(const Variant& v) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    bool studied = false;
+    for (const char* key : kStudiedKeys)
+      studied = studied || (std::strncmp(*e, key, std::strlen(key)) == 0 && (*e)[std::strlen(key)] == '=');
+    if (!studied) env.emplace_back(*e);
+  }
+  env.insert(env.end(), v.set.begin(), v.set.end());
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Runs the child with stdout/stderr discarded; returns its JSON report.
+nlohmann::json run_child(const std::string& exe, std::vector<std::string> args, const Variant& v,
+                         const std::string& json_path) {
+  args.insert(args.begin(), exe);
+  args.push_back("--json");
+  args.push_back(json_path);
+  std::vector<std::string> env = environment_for(v);
+  std::vector<char*> argv = c_strings(args), envp = c_strings(env);
+  std::fflush(stdout);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("env study: fork failed");
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("env study: the run under '" + v.name + "' failed (rerun it by hand: " +
+                             (v.set.empty() ? std::string() : v.set[0] + " ") + exe + " ...)");
+  std::ifstream in(json_path);
+  return nlohmann::json::parse(in);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+void run_env_study(const std::string& exe, const std::vector<std::string>& child_args, int rounds) {
+  const std::vector<Variant> variants = {{"default", {}},
+                                         {"passive", {"OMP_WAIT_POLICY=passive"}},
+                                         {"spin10k", {"GOMP_SPINCOUNT=10000"}}};
+  const std::string json_path = "/tmp/bench_env_study." + std::to_string(::getpid()) + ".json";
+
+  // samples[workload label][variant][set-up]; workloads and set-ups in the children's order.
+  std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>> samples;
+  std::vector<std::string> workloads, setups;
+  std::map<std::string, std::string> units;
+  for (int round = 0; round < rounds; ++round) {
+    for (const auto& v : variants) {
+      std::fprintf(stderr, "env study: round %d/%d, %s\n", round + 1, rounds, v.name.c_str());
+      const nlohmann::json report = run_child(exe, child_args, v, json_path);
+      for (const auto& w : report.at("workloads")) {
+        const std::string label = w.at("label");
+        if (std::find(workloads.begin(), workloads.end(), label) == workloads.end())
+          workloads.push_back(label);
+        units[label] = w.at("unit");
+        for (const auto& [setup, values] : w.at("samples").items()) {
+          if (std::find(setups.begin(), setups.end(), setup) == setups.end()) setups.push_back(setup);
+          for (double x : values) samples[label][v.name][setup].push_back(x);
+        }
+      }
+    }
+  }
+  std::remove(json_path.c_str());
+
+  std::printf("== environment study: medians over %d round(s) (default = variables unset;\n"
+              "   passive = OMP_WAIT_POLICY=passive; spin10k = GOMP_SPINCOUNT=10000) ==\n", rounds);
+  std::printf("%-32s %-10s %-8s", "workload", "unit", "env");
+  for (const auto& s : setups) std::printf(" %9s", s.c_str());
+  std::printf("\n");
+  for (const auto& label : workloads) {
+    for (const auto& v : variants) {
+      std::printf("%-32s %-10s %-8s", label.c_str(), units[label].c_str(), v.name.c_str());
+      for (const auto& s : setups) {
+        const auto& xs = samples[label][v.name][s];
+        if (xs.empty()) std::printf(" %9s", "-");
+        else std::printf(" %9.0f", median(xs));
+      }
+      std::printf("\n");
+    }
+  }
+}
+
+}  // namespace bench

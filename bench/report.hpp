@@ -1,0 +1,24 @@
+// The figures: tables on stdout (rates per thread set-up, model-FLOP utilisation, training-step
+// phases, and the comparison with HF Transformers 4.33's reference figures) and optionally JSON.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "threads.hpp"
+#include "workloads.hpp"
+
+namespace bench {
+
+struct RunInfo {
+  int cores = 0, reps = 0;
+  std::string configure_threads;  // what imlcore::configure_threads(0) reported
+  double load_start = 0, load_end = 0, wall_seconds = 0;
+};
+
+// setups[0] is the reference set-up: MFU, phases and the HF comparison are given for it.
+void print_report(const std::vector<Workload>& work, const std::vector<ThreadSetup>& setups,
+                  const RunInfo& info);
+void write_json(const std::string& path, const std::vector<Workload>& work,
+                const std::vector<ThreadSetup>& setups, const RunInfo& info);
+
+}  // namespace bench

@@ -1,0 +1,235 @@
+#include "workloads.hpp"
+
+#include <ATen/ATen.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+namespace bench {
+
+namespace {
+
+using imlsdk::Json;
+using Clock = std::chrono::steady_clock;
+
+// The plugin's declared defaults with `overrides` on top, as the host's config loader does.
+Json with_defaults(const imlsdk::Plugin& plugin, const Json& overrides) {
+  Json params = Json::object();
+  std::vector<std::string> declared;
+  for (const auto& spec : plugin.params()) {
+    declared.push_back(spec.key);
+    if (!spec.default_value.is_null()) params[spec.key] = spec.default_value;
+  }
+  for (const auto& item : overrides.items()) {
+    if (std::find(declared.begin(), declared.end(), item.key()) == declared.end())
+      throw std::invalid_argument("bench: unknown plugin param '" + item.key() + "'");
+    params[item.key()] = item.value();
+  }
+  return params;
+}
+
+std::vector<std::vector<int64_t>> random_sequences(int64_t n, int64_t len, int64_t vocab,
+                                                   uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> tok(1, vocab - 1);  // 0 is the pad id
+  std::vector<std::vector<int64_t>> seqs(n, std::vector<int64_t>(len));
+  for (auto& s : seqs)
+    for (auto& t : s) t = tok(rng);
+  return seqs;
+}
+
+}  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// ---- model shapes ---------------------------------------------------------------------------
+
+std::string ModelShape::describe() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "C=%lld L=%lld H=%lld I=%lld V=%lld", (long long)hidden,
+                (long long)layers, (long long)heads, (long long)intermediate, (long long)vocab);
+  return buf;
+}
+
+ModelShape pythia_70m() { return {"70M", 512, 6, 8, 2048, 50304, "Pythia-70M, real vocab"}; }
+ModelShape hf_small() { return {"hf-small", 128, 2, 4, 512, 50304, "HF small shape, Pythia vocab"}; }
+ModelShape hf_small_v2100() {
+  return {"hf-small-v2100", 128, 2, 4, 512, 2100, "HF small shape, set-inclusion vocab"};
+}
+
+ModelShape cpu_default(const std::string& source_dir) {
+  ModelShape s{"cpu-default", 128, 2, 4, 512, 2100, "built-in default (no config file)"};
+  const std::string file = source_dir + "/configs/set_inclusion_cpu.yaml";
+  if (!std::filesystem::exists(file)) return s;
+  try {
+    const YAML::Node model = YAML::LoadFile(file)["model"];
+    auto read = [&](const char* key, int64_t& v) {
+      if (model && model[key]) v = model[key].as<int64_t>();
+    };
+    read("hidden_size", s.hidden);
+    read("num_layers", s.layers);
+    read("num_heads", s.heads);
+    read("intermediate_size", s.intermediate);
+    int64_t vocab = 0;
+    read("vocab_size", vocab);  // 0 = the tokenizer's
+    if (vocab > 0) s.vocab = vocab;
+    s.source = "configs/set_inclusion_cpu.yaml" +
+               std::string(vocab > 0 ? "" : " (vocab: tokenizer's, ~2100 assumed)");
+  } catch (const std::exception& e) {
+    s.source = std::string("built-in default (config unreadable: ") + e.what() + ")";
+  }
+  return s;
+}
+
+std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& pythia,
+                                                   const ModelShape& s) {
+  const Json shape = {{"hidden_size", s.hidden}, {"num_layers", s.layers}, {"num_heads", s.heads},
+                      {"intermediate_size", s.intermediate}, {"vocab_size", s.vocab}};
+  imlsdk::ModelContext ctx;
+  ctx.vocab_size = s.vocab;
+  at::manual_seed(1234);
+  return pythia.create(with_defaults(pythia, shape), ctx);
+}
+
+// ---- the training step ----------------------------------------------------------------------
+
+const std::array<const char*, kPhases> kPhaseNames = {"forward", "loss",      "backward",
+                                                      "clip",    "optimizer", "zero grads"};
+
+TrainRig::TrainRig(std::shared_ptr<imlsdk::LanguageModel> model,
+                   const imlsdk::OptimizerPlugin& adafactor, int64_t batch_size, int64_t seq_len)
+    : model_(std::move(model)) {
+  imlsdk::NamedTensors named;
+  for (auto& kv : model_->named_parameters()) {
+    params_.push_back(kv.value());
+    named.emplace_back(kv.key(), kv.value());
+  }
+  optimizer_ = adafactor.create(with_defaults(adafactor, Json::object()), named);
+  batch_ = imlsdk::collate(random_sequences(batch_size, seq_len, model_->vocab_size(), 7),
+                           /*pad_id=*/0, /*mask_padding=*/true);
+}
+
+void TrainRig::step() {
+  model_->train();
+  auto t = Clock::now();
+  auto mark = [&](int phase) {
+    const auto now = Clock::now();
+    phases_[phase] = std::chrono::duration<double>(now - t).count();
+    t = now;
+  };
+  imlsdk::ForwardArgs args;
+  args.input_ids = batch_.input_ids;
+  args.attention_mask = batch_.attention_mask;
+  at::Tensor logits = model_->forward(args);
+  mark(0);
+  at::Tensor loss = imlsdk::causal_lm_loss(logits, batch_.labels);
+  mark(1);
+  loss.backward();
+  (void)loss.item<double>();
+  mark(2);
+  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
+  mark(3);
+  optimizer_->step(/*lr=*/5e-5);
+  mark(4);
+  for (auto& p : params_) p.mutable_grad().reset();
+  mark(5);
+}
+
+// ---- workloads ------------------------------------------------------------------------------
+
+double Workload::rate(const std::string& setup) const {
+  auto it = rates.find(setup);
+  return it == rates.end() ? std::nan("") : median(it->second);
+}
+
+Workload gemm_workload(int64_t n) {
+  at::manual_seed(0);
+  at::Tensor a = at::randn({n, n}), b = at::randn({n, n}), c = at::empty({n, n});
+  Workload w;
+  w.id = "gemm_" + std::to_string(n);
+  w.kind = "gemm";
+  w.label = "GEMM fp32 " + std::to_string(n) + "^3";
+  w.unit = "GFLOP/s";
+  w.work_per_call = 2.0 * n * n * n / 1e9;
+  w.call = [a, b, c]() mutable { at::mm_out(c, a, b); };
+  return w;
+}
+
+Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::LanguageModel> model,
+                        const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq) {
+  Workload w;
+  w.id = "train_" + name;
+  w.kind = "train";
+  w.label = "train " + name + " (B=" + std::to_string(batch) + " T=" + std::to_string(seq) + ")";
+  w.unit = "tok/s";
+  w.work_per_call = static_cast<double>(batch * seq);
+  w.flop_params = model->flop_params();
+  w.model_gflop = 6.0 * w.flop_params * batch * seq / 1e9;
+  w.rig = std::make_shared<TrainRig>(std::move(model), adafactor, batch, seq);
+  w.call = [rig = w.rig]() { rig->step(); };
+  return w;
+}
+
+Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::LanguageModel> model,
+                           int64_t prompts, int64_t prompt_len, int64_t new_tokens) {
+  Workload w;
+  w.id = "generate_" + shape.name;
+  w.kind = "generate";
+  w.label = "generate " + shape.name + " (" + std::to_string(prompts) + "x" +
+            std::to_string(prompt_len) + " +" + std::to_string(new_tokens) + ")";
+  w.unit = "new tok/s";
+  w.work_per_call = static_cast<double>(prompts * new_tokens);
+  // The prompt pass runs the body on every prompt token, each later step on one token per row;
+  // the LM head (embed_out) runs on the last position only.
+  w.flop_params = model->flop_params();
+  const double head = static_cast<double>(shape.hidden) * shape.vocab;
+  const double body = static_cast<double>(w.flop_params) - head;
+  w.model_gflop =
+      2.0 * (body * prompts * (prompt_len + new_tokens - 1) + head * prompts * new_tokens) / 1e9;
+  w.call = [model, ids = random_sequences(prompts, prompt_len, shape.vocab, 11), new_tokens]() {
+    model->eval();
+    auto out = imlsdk::greedy_generate(*model, ids, new_tokens, /*pad_id=*/0, /*eos_id=*/-1,
+                                       /*use_cache=*/true);
+    if (out.size() != ids.size() || out[0].size() != static_cast<size_t>(new_tokens))
+      throw std::runtime_error("greedy_generate returned the wrong number of tokens");
+  };
+  return w;
+}
+
+void calibrate(Workload& w, double min_seconds) {
+  w.call();  // warm-up: allocator, thread pools, first touch of the weights
+  const auto t0 = Clock::now();
+  w.call();
+  const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+  w.calls_per_rep = std::max(1, static_cast<int>(std::ceil(min_seconds / std::max(t, 1e-6))));
+}
+
+void measure_once(Workload& w, const std::string& setup, bool record_phases) {
+  PhaseTimes phase_sum{};
+  const auto t0 = Clock::now();
+  for (int i = 0; i < w.calls_per_rep; ++i) {
+    w.call();
+    if (w.rig)
+      for (int p = 0; p < kPhases; ++p) phase_sum[p] += w.rig->last_phases()[p];
+  }
+  const double per_call =
+      std::chrono::duration<double>(Clock::now() - t0).count() / w.calls_per_rep;
+  w.rates[setup].push_back(w.work_per_call / per_call);
+  if (w.rig && record_phases) {
+    for (auto& p : phase_sum) p /= w.calls_per_rep;
+    w.phases.push_back(phase_sum);
+  }
+}
+
+}  // namespace bench

@@ -1,0 +1,94 @@
+// What the benchmark times. A workload is one callable (a GEMM, a training step, a greedy
+// generation) with the work it does per call and the rates measured for it under each thread
+// set-up. The model shapes and the training step (the host trainer's, phase by phase) live here.
+#pragma once
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "imlsdk/batching.hpp"
+#include "imlsdk/model.hpp"
+#include "imlsdk/optimizer.hpp"
+
+namespace bench {
+
+double median(std::vector<double> v);  // NaN for an empty vector
+
+// ---- model shapes ---------------------------------------------------------------------------
+
+struct ModelShape {
+  std::string name;
+  int64_t hidden = 0, layers = 0, heads = 0, intermediate = 0, vocab = 0;
+  std::string source;  // where the shape comes from
+  std::string describe() const;
+};
+
+ModelShape pythia_70m();  // hidden 512, 6 layers, 8 heads, MLP 2048, vocab 50304
+// The model section of <source_dir>/configs/set_inclusion_cpu.yaml, else hidden 128, 2 layers,
+// 4 heads, MLP 512; vocab ~2100 (the set-inclusion tokenizer's) unless the file sets vocab_size.
+ModelShape cpu_default(const std::string& source_dir);
+// HF's "small shape" reference point (hidden 128, 2 layers, 4 heads, MLP 512). HF's figure does
+// not name its vocabulary, so it is measured with Pythia's (50304) and the set-inclusion one.
+ModelShape hf_small();
+ModelShape hf_small_v2100();
+
+// A randomly initialised pythia model of this shape (fixed seed).
+std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& pythia,
+                                                   const ModelShape& shape);
+
+// ---- the training step ----------------------------------------------------------------------
+
+constexpr int kPhases = 6;
+using PhaseTimes = std::array<double, kPhases>;  // seconds
+extern const std::array<const char*, kPhases> kPhaseNames;
+
+// One micro-batch per optimizer step, as core/src/trainer.cpp does it: forward -> causal_lm_loss
+// -> backward -> loss.item() -> clip_grad_norm(1.0) -> Adafactor (plugin defaults, lr 5e-5) ->
+// drop the gradients. The batch is random full-length sequences (no padding).
+class TrainRig {
+ public:
+  TrainRig(std::shared_ptr<imlsdk::LanguageModel> model, const imlsdk::OptimizerPlugin& adafactor,
+           int64_t batch_size, int64_t seq_len);
+  void step();
+  const PhaseTimes& last_phases() const { return phases_; }
+
+ private:
+  std::shared_ptr<imlsdk::LanguageModel> model_;
+  std::unique_ptr<imlsdk::Optimizer> optimizer_;
+  std::vector<at::Tensor> params_;
+  imlsdk::Batch batch_;
+  PhaseTimes phases_{};
+};
+
+// ---- workloads ------------------------------------------------------------------------------
+
+struct Workload {
+  std::string id, kind, label, unit;  // kind: "gemm", "train" or "generate"
+  double work_per_call = 0;            // tokens (GFLOP for GEMMs) per call
+  std::function<void()> call;
+  std::shared_ptr<TrainRig> rig;       // training workloads: for the phase breakdown
+  int64_t flop_params = 0;             // model workloads: parameters counted for MFU
+  double model_gflop = 0;              // model FLOPs per call: 6N per trained token, 2N per forward token
+  int calls_per_rep = 1;               // calibrated: one repetition lasts at least a set time
+  std::map<std::string, std::vector<double>> rates;  // set-up label -> rate of each repetition
+  std::vector<PhaseTimes> phases;                    // per repetition, under the reference set-up
+
+  double rate(const std::string& setup) const;       // median; NaN if not measured
+};
+
+Workload gemm_workload(int64_t n);  // at::mm of two n x n fp32 matrices
+Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::LanguageModel> model,
+                        const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq);
+// imlsdk::greedy_generate on `prompts` random prompts of `prompt_len` tokens, KV cache on.
+Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::LanguageModel> model,
+                           int64_t prompts, int64_t prompt_len, int64_t new_tokens);
+
+// Warms `w` up, then sets calls_per_rep so that one repetition lasts >= min_seconds.
+void calibrate(Workload& w, double min_seconds);
+// Times one repetition and records its rate under `setup` (and the phases, if asked).
+void measure_once(Workload& w, const std::string& setup, bool record_phases);
+
+}  // namespace bench
