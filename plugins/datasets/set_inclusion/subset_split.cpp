@@ -1,5 +1,7 @@
 #include "subset_split.hpp"
 
+#include <imlsdk/qa_split.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -7,42 +9,15 @@
 namespace set_inclusion {
 namespace {
 
-size_t round_half_even(double v) {
-  const double floor = std::floor(v);
-  const double rest = v - floor;
-  if (rest > 0.5) return static_cast<size_t>(floor) + 1;
-  if (rest < 0.5) return static_cast<size_t>(floor);
-  return static_cast<size_t>(floor) + (std::fmod(floor, 2.0) == 0.0 ? 0 : 1);
-}
-
 bool is_stage2(const std::string& name, const std::vector<std::string>& stage2_subsets) {
   return std::find(stage2_subsets.begin(), stage2_subsets.end(), name) != stage2_subsets.end();
 }
 
 }  // namespace
 
+// The SDK's rule (imlsdk/qa_split.hpp), shared with the text-QA protocol.
 std::vector<size_t> subset_sizes(const Fractions& fractions, size_t n) {
-  std::vector<size_t> sizes;
-  size_t total = 0;
-  for (const auto& [name, frac] : fractions) {
-    sizes.push_back(round_half_even(static_cast<double>(n) * frac));
-    total += sizes.back();
-  }
-  // Subsets with a positive fraction, alphabetically last first, take the remainder.
-  std::vector<size_t> takers;
-  for (size_t i = 0; i < fractions.size(); ++i)
-    if (fractions[i].second > 0) takers.push_back(i);
-  std::sort(takers.begin(), takers.end(),
-            [&](size_t a, size_t b) { return fractions[a].first > fractions[b].first; });
-  if (takers.empty()) throw std::invalid_argument("fractions: no subset has a positive fraction");
-  if (total < n) sizes[takers.front()] += n - total;
-  size_t surplus = total > n ? total - n : 0;
-  for (size_t i : takers) {
-    const size_t cut = std::min(surplus, sizes[i]);
-    sizes[i] -= cut;
-    surplus -= cut;
-  }
-  return sizes;
+  return imlsdk::subset_sizes(fractions, n);
 }
 
 std::map<std::string, std::vector<std::string>> split_into_subsets(
