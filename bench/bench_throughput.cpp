@@ -119,6 +119,7 @@ int run_env_study(const Options& opt) {
 
 int main(int argc, char** argv) try {
   const Options opt = parse_args(argc, argv);
+  imlcore::configure_memory();  // as imlhost does: the step's buffers stay in the heap
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up when piped
   if (opt.env_study) return run_env_study(opt);
 

@@ -1,5 +1,4 @@
 // imlhost: runs implicit meta-learning experiments composed from plugins by a YAML config.
-#include <malloc.h>
 
 #include <cstdio>
 #include <cstring>
@@ -65,10 +64,7 @@ static int cmd_plugins(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  // Keep freed activation buffers (hundreds of MB at the 70M shape) in the heap instead of
-  // returning them to the kernel and faulting them in again every step.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  imlcore::configure_memory();
   spdlog::set_pattern("[%H:%M:%S] %v");
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

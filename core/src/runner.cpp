@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <ATen/ATen.h>
@@ -42,6 +43,11 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads) {
     blas = "openblas " + std::to_string(nb);
   }
   return "torch " + std::to_string(at::get_num_threads()) + ", " + blas;
+}
+
+void configure_memory() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 namespace {

@@ -25,4 +25,9 @@ void write_data(const Config& cfg, const PluginRegistry& registry, const std::st
 // LibTorch one thread and the GEMMs, where the FLOPs are, every core.
 std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 
+// Keeps freed activation buffers (hundreds of MB at the 70M shape) in the heap instead of
+// returning them to the kernel and faulting them in again every step (glibc mallopt).
+// imlhost and bench_throughput call it first thing, so both run the step the same way.
+void configure_memory();
+
 }  // namespace imlcore

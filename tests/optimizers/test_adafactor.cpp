@@ -299,3 +299,74 @@ TEST(Adafactor, ReducedPrecisionParametersAreComputedInFloat) {
 }
 
 }  // namespace
+
+// ---- the fused CPU kernel against HF's tensor expressions (kernel: reference) --------------
+
+// fp32 matrices (2-D and 3-D) where many gradient rows are exactly zero, as in an input
+// embedding, and one row holds only underflowing values; with and without weight decay and
+// parameter scaling. The fused kernel must agree with the reference to float round-off in the
+// parameters and in both second-moment factors, and must leave zero rows untouched.
+TEST(Adafactor, FusedKernelMatchesReference) {
+  struct Case {
+    double weight_decay;
+    bool scale_parameter;
+  };
+  for (const Case c : {Case{0.0, false}, Case{0.1, false}, Case{0.0, true}}) {
+    at::manual_seed(21);
+    const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {1, 33}};
+    std::vector<at::Tensor> fused_p, ref_p;
+    imlsdk::NamedTensors fused_named, ref_named;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const at::Tensor init = at::randn(shapes[i]);
+      fused_p.push_back(optest::leaf(init));
+      ref_p.push_back(optest::leaf(init));
+      fused_named.emplace_back("p" + std::to_string(i), fused_p.back());
+      ref_named.emplace_back("p" + std::to_string(i), ref_p.back());
+    }
+    const imlsdk::Json o = {{"weight_decay", c.weight_decay}, {"scale_parameter", c.scale_parameter}};
+    imlsdk::Json ref_o = o;
+    ref_o["kernel"] = "reference";
+    auto fused = optest::make("adafactor", fused_named, o);
+    auto ref = optest::make("adafactor", ref_named, ref_o);
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        at::Tensor g = at::randn(shapes[i]);
+        if (shapes[i].size() == 2 && shapes[i][0] == 64) {
+          // rows 0..49 zero except a few; row 7 only underflowing values (g^2 == 0 in fp32)
+          g.narrow(0, 0, 50).zero_();
+          g[3] = at::randn({48});
+          g[7].fill_(1e-25f);
+        }
+        optest::set_grad(fused_p[i], g);
+        optest::set_grad(ref_p[i], g);
+      }
+      const at::Tensor zero_row_before = fused_p[0].detach()[0].clone();
+      fused->step(1e-2);
+      ref->step(1e-2);
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        const double scale = ref_p[i].detach().abs().max().item<double>();
+        EXPECT_LE(optest::max_abs_diff(fused_p[i], ref_p[i]), 2e-6 * scale)
+            << "param " << i << " step " << step << " wd " << c.weight_decay;
+      }
+      if (c.weight_decay == 0)
+        EXPECT_TRUE(fused_p[0].detach()[0].equal(zero_row_before)) << "a zero-gradient row moved";
+      EXPECT_FALSE(fused_p[0].detach()[7].equal(ref_p[0].detach()[7] * 0 + zero_row_before))
+          << "the underflowing row must still be updated";
+      const auto fs = fused->state(), rs = ref->state();
+      ASSERT_EQ(fs.size(), rs.size());
+      for (const auto& [key, t] : rs) {
+        if (key.size() > 5 && key.compare(key.size() - 5, 5, ".step") == 0) {
+          EXPECT_TRUE(t.equal(fs.at(key))) << key;
+          continue;
+        }
+        const double scale = t.abs().max().item<double>();
+        EXPECT_LE(optest::max_abs_diff(fs.at(key), t), 1e-6 * scale) << key;
+      }
+    }
+  }
+}
+
+TEST(Adafactor, RejectsAnUnknownKernel) {
+  at::Tensor p = optest::leaf(at::randn({2, 2}));
+  EXPECT_THROW(optest::make("adafactor", {{"p", p}}, {{"kernel", "fast"}}), std::invalid_argument);
+}
