@@ -173,7 +173,8 @@ int main(int argc, char** argv) try {
     if (want_train) adafactor = registry.get_as<imlsdk::OptimizerPlugin>("adafactor");
     std::printf("shapes:\n");
     for (const auto& s : {bench::pythia_70m(), bench::cpu_default(BENCH_SOURCE_DIR),
-                          bench::hf_small(), bench::hf_small_v2100()}) {
+                          bench::hf_small(), bench::hf_small_v2100(),
+                          bench::hf_small_v134()}) {
       const bool small_reference = s.name.rfind("hf-small", 0) == 0;  // HF: no generation figure
       if (!want_train && small_reference) continue;
       auto model = bench::build_model(*pythia, s);

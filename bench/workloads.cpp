@@ -65,7 +65,11 @@ std::string ModelShape::describe() const {
 ModelShape pythia_70m() { return {"70M", 512, 6, 8, 2048, 50304, "Pythia-70M, real vocab"}; }
 ModelShape hf_small() { return {"hf-small", 128, 2, 4, 512, 50304, "HF small shape, Pythia vocab"}; }
 ModelShape hf_small_v2100() {
-  return {"hf-small-v2100", 128, 2, 4, 512, 2100, "HF small shape, set-inclusion vocab"};
+  return {"hf-small-v2100", 128, 2, 4, 512, 2100, "HF small shape, one-token-variable vocab"};
+}
+// The paper's set-inclusion tokenizer (3-letter variables): specials, letters, numbers, tags.
+ModelShape hf_small_v134() {
+  return {"hf-small-v134", 128, 2, 4, 512, 134, "HF small shape, paper set-inclusion vocab"};
 }
 
 ModelShape cpu_default(const std::string& source_dir) {

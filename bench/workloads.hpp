@@ -34,6 +34,7 @@ ModelShape cpu_default(const std::string& source_dir);
 // not name its vocabulary, so it is measured with Pythia's (50304) and the set-inclusion one.
 ModelShape hf_small();
 ModelShape hf_small_v2100();
+ModelShape hf_small_v134();
 
 // A randomly initialised pythia model of this shape (fixed seed).
 std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& pythia,

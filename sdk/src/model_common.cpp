@@ -1,8 +1,10 @@
 // Building blocks shared by the language models: loss, attention bias, rotary embeddings,
 // position ids and loading weights by name.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -12,28 +14,48 @@ namespace imlsdk {
 
 namespace {
 
-// Mean cross-entropy over rows whose target is not -100, with a hand-written backward that
-// turns the saved log-probabilities into the gradient in place: (softmax - onehot) * g / count.
-// Autograd's own path would allocate two more [N, V] tensors (nll_loss's zero-filled gradient
-// and log_softmax's), each costing page faults and a full pass over memory at LM vocab sizes.
+// Mean cross-entropy over rows whose target is not -100. When a gradient will be needed, the
+// forward pass also computes it, (softmax - onehot) / count, row block by row block while the
+// block is in cache (log_softmax, gather, exp, scale), into one [N, V] buffer that the
+// backward pass only rescales. Autograd's own path would make four more passes over [N, V]
+// in memory and allocate two more [N, V] tensors (nll_loss's and log_softmax's gradients);
+// at LM vocabulary sizes each pass costs tens of milliseconds.
 struct CrossEntropy : torch::autograd::Function<CrossEntropy> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& logits,
                                const torch::Tensor& targets) {
-    torch::Tensor log_probs = at::log_softmax(logits, -1);
+    const int64_t N = logits.size(0), V = logits.size(1);
     torch::Tensor keep = targets.ne(-100);
     torch::Tensor safe_targets = targets.clamp_min(0).unsqueeze(1);  // [N, 1]
-    torch::Tensor picked = log_probs.gather(1, safe_targets).squeeze(1);
     torch::Tensor count = keep.sum().to(logits.scalar_type());
-    ctx->save_for_backward({log_probs, safe_targets, keep, count});
+    if (!logits.requires_grad()) {  // evaluation: the loss only
+      torch::Tensor picked = at::log_softmax(logits, -1).gather(1, safe_targets).squeeze(1);
+      return -(picked * keep).sum() / count;
+    }
+    torch::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
+    torch::Tensor picked = at::empty({N}, logits.options());
+    // ~1 MB of logits per block on the CPU (stays in L2); one block on other devices.
+    const int64_t rows = logits.device().is_cpu()
+                             ? std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(1, V))
+                             : N;
+    const torch::Tensor weight = keep.to(logits.scalar_type()) / count;  // [N]
+    for (int64_t r0 = 0; r0 < N; r0 += rows) {
+      const int64_t n = std::min(rows, N - r0);
+      torch::Tensor g = grad.narrow(0, r0, n);
+      at::_log_softmax_out(g, logits.narrow(0, r0, n), 1, false);
+      const torch::Tensor t = safe_targets.narrow(0, r0, n);
+      picked.narrow(0, r0, n).copy_(g.gather(1, t).squeeze(1));
+      g.exp_().mul_(weight.narrow(0, r0, n).unsqueeze(1));
+    }
+    grad.scatter_add_(1, safe_targets, -weight.unsqueeze(1));
+    ctx->save_for_backward({grad});
     return -(picked * keep).sum() / count;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_out) {
-    auto saved = ctx->get_saved_variables();
-    torch::Tensor grad = saved[0].exp_();  // softmax, in the saved buffer (used once)
-    grad.scatter_add_(1, saved[1], at::full(saved[1].sizes(), -1, grad.options()));
-    grad.mul_(((grad_out[0] / saved[3]) * saved[2]).unsqueeze(1));  // ignored rows get 0
+    torch::Tensor grad = ctx->get_saved_variables()[0];  // used once: scaled in place
+    const torch::Tensor& g = grad_out[0];
+    if (!(g.device().is_cpu() && g.item<double>() == 1.0)) grad.mul_(g);
     return {grad, torch::Tensor()};
   }
 };
@@ -47,6 +69,38 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
   torch::Tensor targets = at::full({B, T}, -100, logits.options().dtype(at::kLong));
   targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // also moves them to the device
   return CrossEntropy::apply(logits.reshape({B * T, V}), targets.view({B * T}));
+}
+
+torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4, "kv_append: expected [B, H, T, D], got ", x.sizes());
+  const bool tracked = at::GradMode::is_enabled() && (x.requires_grad() ||
+                                                      (past.defined() && past.requires_grad()));
+  if (tracked) return past.defined() ? at::cat({past, x}, 2) : x;
+  const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3);
+  const int64_t S = past.defined() ? past.size(2) : 0;
+  if (past.defined()) {
+    TORCH_CHECK(past.dim() == 4 && past.size(0) == B && past.size(1) == H && past.size(3) == D,
+                "kv_append: cache entry ", past.sizes(), " does not match ", x.sizes());
+    // Room left in past's buffer? Layout [B, H, cap, D] with past = buffer[:, :, :S].
+    const int64_t cap = D > 0 ? past.stride(1) / D : 0;
+    const bool ours = past.stride(3) == 1 && past.stride(2) == D && past.stride(1) == cap * D &&
+                      past.stride(0) == H * cap * D && past.storage_offset() == 0 &&
+                      past.scalar_type() == x.scalar_type() && past.device() == x.device() &&
+                      static_cast<int64_t>(past.storage().nbytes()) >=
+                          B * H * cap * D * static_cast<int64_t>(past.element_size());
+    if (ours && S + T <= cap) {
+      torch::Tensor full = past.as_strided({B, H, S + T, D}, past.strides());
+      full.narrow(2, S, T).copy_(x);
+      return full;
+    }
+  }
+  // A new buffer with room to grow: double the length (at least 16 more positions).
+  const int64_t cap = std::max<int64_t>(2 * (S + T), S + T + 16);
+  torch::Tensor buffer = at::empty({B, H, cap, D}, x.options());
+  torch::Tensor full = buffer.narrow(2, 0, S + T);
+  if (S > 0) full.narrow(2, 0, S).copy_(past);
+  full.narrow(2, S, T).copy_(x);
+  return full;
 }
 
 // Large negative but finite, so that a row with every key masked (a left-padding position)

@@ -109,7 +109,7 @@ struct Embedding : torch::nn::Module {
 // What every layer needs to know about the current forward pass.
 struct Step {
   int64_t B = 0, T = 0;
-  Tensor bias;          // additive attention bias [B*heads or 1, T, T_past + T]
+  Tensor bias;          // additive attention bias [B or 1, 1, T, T_past + T]
   Tensor position_ids;  // [B, T]
   const imlsdk::Rotary* rotary = nullptr;
   imlsdk::KVCache* cache = nullptr;
@@ -138,10 +138,8 @@ struct Attention : torch::nn::Module {
     if (s.cache) {
       Tensor& past_k = s.cache->k[layer];
       Tensor& past_v = s.cache->v[layer];
-      k = past_k.defined() ? at::cat({past_k, k}, 2) : k;
-      v = past_v.defined() ? at::cat({past_v, v}, 2) : v.contiguous();
-      past_k = k;
-      past_v = v;
+      k = past_k = imlsdk::kv_append(past_k, k);
+      v = past_v = imlsdk::kv_append(past_v, v);
     }
     const int64_t S = k.size(2);
     const double scale = 1.0 / std::sqrt(static_cast<double>(D));
@@ -149,12 +147,13 @@ struct Attention : torch::nn::Module {
                  v3 = v.reshape({B * H, S, D});
 
     // scores = q k^T / sqrt(D) + bias, as one batched GEMM over B*H.
-    Tensor scores = at::baddbmm(s.bias, q3, k3.transpose(1, 2), /*beta=*/1.0, scale);
+    Tensor scores = imlsdk::batched_matmul(q3, k3.transpose(1, 2), scale).view({B, H, T, S});
+    scores.add_(s.bias);
     // Softmax in fp32 even for half-precision weights, as HF does.
     Tensor probs = scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble
                        ? at::softmax(scores, -1)
                        : at::softmax(scores, -1, at::kFloat).to(scores.scalar_type());
-    Tensor context = at::bmm(probs, v3);  // [B*H, T, D]
+    Tensor context = imlsdk::batched_matmul(probs.view({B * H, T, S}), v3);  // [B*H, T, D]
     // Merge heads: [B, H, T, D] -> [B, T, H*D] rows.
     context = context.view({B, H, T, D}).transpose(1, 2).reshape({B * T, H * D});
     return (*dense)(context);
@@ -262,12 +261,8 @@ class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
     s.position_ids = a.position_ids.defined()
                          ? a.position_ids
                          : imlsdk::default_position_ids(a.input_ids, Tensor(), past);
-    // One bias for all layers, laid out for the [B*H, T, S] score GEMM.
-    Tensor bias = imlsdk::causal_attention_bias(a.attention_mask, T, past, w.scalar_type(),
-                                                w.device());
-    s.bias = bias.size(0) == 1
-                 ? bias.view({1, T, past + T})
-                 : bias.expand({B, config_.num_heads, T, past + T}).reshape({-1, T, past + T});
+    // One bias for all layers and heads, broadcast over the heads of the [B, H, T, S] scores.
+    s.bias = imlsdk::causal_attention_bias(a.attention_mask, T, past, w.scalar_type(), w.device());
     if (a.cache) {
       a.cache->k.resize(gpt_neox->layers.size());
       a.cache->v.resize(gpt_neox->layers.size());

@@ -24,6 +24,13 @@ struct KVCache {
   int64_t length() const { return k.empty() || !k[0].defined() ? 0 : k[0].size(2); }
 };
 
+// Appends x [B, H, T, D] to a cache entry past [B, H, S, D] (undefined = empty) along dim 2 and
+// returns the result. Outside autograd the entry lives in a buffer with spare capacity, so most
+// decoding steps write T new rows instead of copying the whole cache (at::cat); the returned
+// tensor is a view of that buffer. A cache entry must therefore not be forked (two different
+// continuations appended to one `past`); copy it first if you need that. Since SDK 1.1.
+torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x);
+
 struct ForwardArgs {
   torch::Tensor input_ids;       // [B, T] int64
   torch::Tensor attention_mask;  // [B, T_past + T], 1 = attend, 0 = padding; undefined = all ones
@@ -65,6 +72,11 @@ class ModelPlugin : public Plugin {
 // Mean cross-entropy of next-token prediction: logits [B,T,V] predict labels shifted by one.
 // Labels equal to -100 are ignored.
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// alpha * a @ b for a [N, M, K] and b [N, K, P] (any strides), with autograd: attention's
+// batched small GEMMs. On the CPU (float/double) one BLAS call per entry on strided views,
+// without LibTorch 1.13's per-entry dispatch overhead; elsewhere at::bmm. Since SDK 1.1.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, double alpha = 1.0);
 
 // Additive attention bias [B, 1, T, T_past+T]: 0 where a query may attend, -inf-like elsewhere
 // (future keys and padded keys). attention_mask may be undefined (no padding).
