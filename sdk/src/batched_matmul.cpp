@@ -10,6 +10,9 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "imlsdk/model.hpp"
 
 namespace imlsdk {
@@ -60,6 +63,11 @@ bool blas_view(const at::Tensor& t, MatView& v) {
 bool fast_path(const at::Tensor& a, const at::Tensor& b) {
   if (!a.device().is_cpu() || !b.device().is_cpu() || a.scalar_type() != b.scalar_type())
     return false;
+  // The Fortran BLAS interface takes 32-bit sizes and leading dimensions.
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  for (const at::Tensor* t : {&a, &b})
+    for (int64_t d = 1; d < 3; ++d)
+      if (t->size(d) > kMax || t->stride(d) > kMax) return false;
   if (a.scalar_type() == at::kFloat) return blas().sgemm != nullptr;
   if (a.scalar_type() == at::kDouble) return blas().dgemm != nullptr;
   return false;
