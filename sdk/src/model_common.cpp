@@ -71,6 +71,18 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
   return CrossEntropy::apply(logits.reshape({B * T, V}), targets.view({B * T}));
 }
 
+namespace {
+
+// [B, H, len, D] over the first len positions of a [B, H, cap, D] buffer. Made with set_, not as
+// a view, so that the tensor is the storage's only holder (a view would keep its base alive),
+// which is what kv_append checks before writing into the spare room.
+torch::Tensor over(const c10::Storage& storage, int64_t cap, int64_t len, int64_t B, int64_t H,
+                   int64_t D, const at::TensorOptions& options) {
+  return at::empty({0}, options).set_(storage, 0, {B, H, len, D}, {H * cap * D, cap * D, D, 1});
+}
+
+}  // namespace
+
 torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4, "kv_append: expected [B, H, T, D], got ", x.sizes());
   const bool tracked = at::GradMode::is_enabled() && (x.requires_grad() ||
@@ -83,21 +95,24 @@ torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x) {
                 "kv_append: cache entry ", past.sizes(), " does not match ", x.sizes());
     // Room left in past's buffer? Layout [B, H, cap, D] with past = buffer[:, :, :S].
     const int64_t cap = D > 0 ? past.stride(1) / D : 0;
-    const bool ours = past.stride(3) == 1 && past.stride(2) == D && past.stride(1) == cap * D &&
+    // Only when nothing else holds this entry or its buffer: a forked cache (two continuations
+    // of one past) must not write into the other's rows, so it gets a buffer of its own.
+    const bool alone = past.use_count() == 1 && past.storage().use_count() == 1;
+    const bool ours = alone && past.stride(3) == 1 && past.stride(2) == D && past.stride(1) == cap * D &&
                       past.stride(0) == H * cap * D && past.storage_offset() == 0 &&
                       past.scalar_type() == x.scalar_type() && past.device() == x.device() &&
                       static_cast<int64_t>(past.storage().nbytes()) >=
                           B * H * cap * D * static_cast<int64_t>(past.element_size());
     if (ours && S + T <= cap) {
-      torch::Tensor full = past.as_strided({B, H, S + T, D}, past.strides());
+      torch::Tensor full = over(past.storage(), cap, S + T, B, H, D, x.options());
       full.narrow(2, S, T).copy_(x);
       return full;
     }
   }
   // A new buffer with room to grow: double the length (at least 16 more positions).
   const int64_t cap = std::max<int64_t>(2 * (S + T), S + T + 16);
-  torch::Tensor buffer = at::empty({B, H, cap, D}, x.options());
-  torch::Tensor full = buffer.narrow(2, 0, S + T);
+  torch::Tensor full =
+      over(at::empty({B, H, cap, D}, x.options()).storage(), cap, S + T, B, H, D, x.options());
   if (S > 0) full.narrow(2, 0, S).copy_(past);
   full.narrow(2, S, T).copy_(x);
   return full;

@@ -83,6 +83,19 @@ TEST(KvAppend, EqualsCatAndGrowsInPlace) {
   EXPECT_THROW(imlsdk::kv_append(cache, at::randn({3, 2, 1, 5})), c10::Error);
 }
 
+TEST(KvAppend, AForkedCacheKeepsBothContinuations) {
+  at::NoGradGuard no_grad;
+  at::manual_seed(7);
+  const at::Tensor prefix = at::randn({2, 2, 5, 4});
+  at::Tensor past = imlsdk::kv_append(at::Tensor(), prefix);  // buffer with spare room
+  at::Tensor fork = past;                                      // a second holder
+  const at::Tensor x1 = at::randn({2, 2, 1, 4}), x2 = at::randn({2, 2, 1, 4});
+  const at::Tensor a = imlsdk::kv_append(past, x1);
+  const at::Tensor b = imlsdk::kv_append(fork, x2);
+  EXPECT_TRUE(a.equal(at::cat({prefix, x1}, 2)));
+  EXPECT_TRUE(b.equal(at::cat({prefix, x2}, 2)));
+}
+
 TEST(KvAppend, UnderAutogradItIsCat) {
   const at::Tensor a = at::randn({1, 2, 3, 4}).set_requires_grad(true);
   const at::Tensor b = at::randn({1, 2, 1, 4}).set_requires_grad(true);

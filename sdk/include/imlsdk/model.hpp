@@ -27,8 +27,8 @@ struct KVCache {
 // Appends x [B, H, T, D] to a cache entry past [B, H, S, D] (undefined = empty) along dim 2 and
 // returns the result. Outside autograd the entry lives in a buffer with spare capacity, so most
 // decoding steps write T new rows instead of copying the whole cache (at::cat); the returned
-// tensor is a view of that buffer. A cache entry must therefore not be forked (two different
-// continuations appended to one `past`); copy it first if you need that. Since SDK 1.1.
+// tensor is a view of that buffer. The buffer is written in place only while `past` is its
+// sole holder, so forked caches (two continuations of one past) stay correct. Since SDK 1.1.
 torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x);
 
 struct ForwardArgs {
