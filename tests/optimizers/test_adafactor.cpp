@@ -317,7 +317,8 @@ TEST(Adafactor, FusedKernelMatchesReference) {
     std::vector<at::Tensor> fused_p, ref_p;
     imlsdk::NamedTensors fused_named, ref_named;
     for (size_t i = 0; i < shapes.size(); ++i) {
-      const at::Tensor init = at::randn(shapes[i]);
+      at::Tensor init = at::randn(shapes[i]);
+      if (i == 0) init[7].zero_();  // so that the underflowing row's tiny update shows
       fused_p.push_back(optest::leaf(init));
       ref_p.push_back(optest::leaf(init));
       fused_named.emplace_back("p" + std::to_string(i), fused_p.back());
@@ -350,8 +351,9 @@ TEST(Adafactor, FusedKernelMatchesReference) {
       }
       if (c.weight_decay == 0)
         EXPECT_TRUE(fused_p[0].detach()[0].equal(zero_row_before)) << "a zero-gradient row moved";
-      EXPECT_FALSE(fused_p[0].detach()[7].equal(ref_p[0].detach()[7] * 0 + zero_row_before))
-          << "the underflowing row must still be updated";
+      if (c.weight_decay == 0 && step == 0)
+        EXPECT_GT(fused_p[0].detach()[7].abs().max().item<double>(), 0.0)
+            << "a row whose g^2 underflows to 0 is not a zero row and must be updated";
       const auto fs = fused->state(), rs = ref->state();
       ASSERT_EQ(fs.size(), rs.size());
       for (const auto& [key, t] : rs) {
