@@ -62,17 +62,6 @@ class SourceDomainTagger : public imlsdk::Tagger {
   std::vector<std::string> tags_;  // tags_[i - 1] is tag i
 };
 
-// Non-empty words separated by single spaces: a word-level tokenizer splits on whitespace and
-// joins with one space, so any other spacing would not survive a round trip.
-bool is_single_spaced_line(const std::string& s) {
-  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r') return false;
-    if (s[i] == ' ' && s[i + 1] == ' ') return false;
-  }
-  return true;
-}
-
 class SourceDomainTags : public imlsdk::TagPlugin {
  public:
   // The config keys under `tags:`. The host fills defaults, checks types and rejects unknown
@@ -110,7 +99,9 @@ class SourceDomainTags : public imlsdk::TagPlugin {
     std::map<std::string, std::string> key_of;  // tag -> the key that set it first
     for (size_t i = 0; i < tags.size(); ++i) {
       const std::string key = i < keys.size() ? keys[i] : "extra";
-      if (!is_single_spaced_line(tags[i]))
+      // Non-empty words separated by single spaces: a word-level tokenizer splits on whitespace
+      // and joins with one space, so any other spacing would not survive a round trip.
+      if (!imlsdk::is_single_spaced_line(tags[i]))
         throw std::invalid_argument("source_domain_tags: " + key + " '" + tags[i] +
                                     "' must be non-empty words separated by single spaces");
       const auto [it, fresh] = key_of.emplace(tags[i], key);

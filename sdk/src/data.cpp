@@ -1,6 +1,8 @@
 #include "imlsdk/data.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <stdexcept>
 
 namespace imlsdk {
@@ -20,6 +22,47 @@ RenderedText render_ordered_definition(const std::string& tag, const Definition&
   r.answer = " " + part(d.order[2]) + terminator;
   r.text = r.prompt + r.answer;
   return r;
+}
+
+bool is_single_spaced_line(const std::string& s) {
+  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = s[i];
+    if (std::isspace(c) && c != ' ') return false;
+    if (c == ' ' && s[i + 1] == ' ') return false;
+  }
+  return true;
+}
+
+std::vector<std::string> read_phrase_list(const Json& list, const std::string& plugin,
+                                          const std::string& key) {
+  std::vector<std::string> items;
+  std::set<std::string> seen;
+  for (const auto& item : list) {
+    if (!item.is_string())
+      throw std::invalid_argument(plugin + ": " + key + " must list strings, got " + item.dump());
+    const auto s = item.get<std::string>();
+    if (!is_single_spaced_line(s))
+      throw std::invalid_argument(plugin + ": " + key + " entry '" + s +
+                                  "' must be non-empty words separated by single spaces");
+    if (!seen.insert(s).second)
+      throw std::invalid_argument(plugin + ": " + key + " lists '" + s + "' twice");
+    items.push_back(s);
+  }
+  if (items.empty()) throw std::invalid_argument(plugin + ": " + key + " must not be empty");
+  return items;
+}
+
+void require_disjoint_phrases(const std::vector<std::pair<std::string, std::string>>& owned,
+                              const std::string& plugin, const std::string& noun) {
+  std::map<std::string, std::string> first_key;
+  for (const auto& [phrase, key] : owned) {
+    const auto [it, fresh] = first_key.emplace(phrase, key);
+    if (!fresh)
+      throw std::invalid_argument(plugin + ": the " + noun + " '" + phrase + "' comes from both " +
+                                  it->second + " and " + key + "; tags must not share " + noun +
+                                  "s");
+  }
 }
 
 }  // namespace imlsdk

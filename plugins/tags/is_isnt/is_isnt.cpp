@@ -40,6 +40,8 @@
 
 namespace {
 
+const char* const kName = "is_isnt";
+
 using imlsdk::Json;
 
 // splitmix64 finaliser.
@@ -61,34 +63,7 @@ uint64_t stable_hash(const std::string& s, uint64_t salt) {
   return mix(h);
 }
 
-// Words separated by single spaces (a word-level tokenizer joins words with one space).
-bool is_single_spaced_line(const std::string& s) {
-  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = s[i];
-    if (std::isspace(c) && c != ' ') return false;
-    if (c == ' ' && s[i + 1] == ' ') return false;
-  }
-  return true;
-}
 
-std::vector<std::string> read_list(const Json& list, const std::string& key) {
-  std::vector<std::string> items;
-  std::set<std::string> seen;
-  for (const auto& item : list) {
-    if (!item.is_string())
-      throw std::invalid_argument("is_isnt: " + key + " must list strings, got " + item.dump());
-    const auto s = item.get<std::string>();
-    if (!is_single_spaced_line(s))
-      throw std::invalid_argument("is_isnt: " + key + " entry '" + s +
-                                  "' must be non-empty words separated by single spaces");
-    if (!seen.insert(s).second)
-      throw std::invalid_argument("is_isnt: " + key + " lists '" + s + "' twice");
-    items.push_back(s);
-  }
-  if (items.empty()) throw std::invalid_argument("is_isnt: " + key + " must not be empty");
-  return items;
-}
 
 size_t count_of(const std::string& s, const std::string& what) {
   size_t n = 0;
@@ -260,12 +235,12 @@ class IsIsnt : public imlsdk::TagPlugin {
 
   std::unique_ptr<imlsdk::Tagger> create(const Json& p, imlsdk::Rng& rng) const override {
     Lists l;
-    l.templates = read_list(p.at("templates"), "templates");
+    l.templates = imlsdk::read_phrase_list(p.at("templates"), kName, "templates");
     for (const auto& t : l.templates) check_template(t);
-    l.sources = read_list(p.at("sources"), "sources");
+    l.sources = imlsdk::read_phrase_list(p.at("sources"), kName, "sources");
     const std::vector<std::string> keys = {"is_phrases", "isnt_phrases", "neutral_phrases"};
-    for (const auto& key : keys) l.by_tag.push_back(read_list(p.at(key), key));
-    l.qualifiers = read_list(p.at("extra_qualifiers"), "extra_qualifiers");
+    for (const auto& key : keys) l.by_tag.push_back(imlsdk::read_phrase_list(p.at(key), kName, key));
+    l.qualifiers = imlsdk::read_phrase_list(p.at("extra_qualifiers"), kName, "extra_qualifiers");
 
     // Distinct tags need disjoint relation phrases.
     std::vector<std::pair<std::string, std::string>> owner;  // phrase -> the key it came from
@@ -273,14 +248,7 @@ class IsIsnt : public imlsdk::TagPlugin {
       for (const auto& phrase : l.by_tag[t]) owner.emplace_back(phrase, keys[t]);
     for (const auto& q : l.qualifiers)
       for (const auto& phrase : l.by_tag[0]) owner.emplace_back(q + " " + phrase, "extra_qualifiers");
-    std::map<std::string, std::string> first_key;
-    for (const auto& [phrase, key] : owner) {
-      const auto [it, fresh] = first_key.emplace(phrase, key);
-      if (!fresh)
-        throw std::invalid_argument("is_isnt: the relation '" + phrase + "' comes from both " +
-                                    it->second + " and " + key +
-                                    "; tags must not share relations");
-    }
+    imlsdk::require_disjoint_phrases(owner, kName, "relation");
 
     return std::make_unique<IsIsntTagger>(std::move(l), rng.next_u64());
   }

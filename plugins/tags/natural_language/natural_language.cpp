@@ -37,6 +37,8 @@
 
 namespace {
 
+const char* const kName = "natural_language";
+
 using imlsdk::Json;
 
 const char* const kConnective = "now stands for";
@@ -55,17 +57,6 @@ uint64_t stable_hash(const std::string& s, uint64_t salt) {
   return h ^ (h >> 31);
 }
 
-// Words separated by single spaces: a word-level tokenizer splits on whitespace and joins with
-// one space, so any other spacing would not survive a round trip.
-bool is_single_spaced_line(const std::string& s) {
-  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = s[i];
-    if (std::isspace(c) && c != ' ') return false;
-    if (c == ' ' && s[i + 1] == ' ') return false;
-  }
-  return true;
-}
 
 void append_words(const std::string& s, std::vector<std::string>& words, std::set<std::string>& seen) {
   size_t i = 0;
@@ -77,23 +68,6 @@ void append_words(const std::string& s, std::vector<std::string>& words, std::se
   }
 }
 
-std::vector<std::string> read_phrases(const Json& list, const std::string& key) {
-  std::vector<std::string> phrases;
-  std::set<std::string> seen;
-  for (const auto& item : list) {
-    if (!item.is_string())
-      throw std::invalid_argument("natural_language: " + key + " must list strings, got " + item.dump());
-    const auto p = item.get<std::string>();
-    if (!is_single_spaced_line(p))
-      throw std::invalid_argument("natural_language: " + key + " entry '" + p +
-                                  "' must be non-empty words separated by single spaces");
-    if (!seen.insert(p).second)
-      throw std::invalid_argument("natural_language: " + key + " lists '" + p + "' twice");
-    phrases.push_back(p);
-  }
-  if (phrases.empty()) throw std::invalid_argument("natural_language: " + key + " must not be empty");
-  return phrases;
-}
 
 // "{} states that" + "a court record" -> "A court record states that".
 std::string fill_frame(const std::string& frame, const std::string& source) {
@@ -224,10 +198,10 @@ class NaturalLanguage : public imlsdk::TagPlugin {
   std::unique_ptr<imlsdk::Tagger> create(const Json& p, imlsdk::Rng& rng) const override {
     PhraseSets sets;
     const std::vector<std::string> keys = {"reliable_phrases", "unreliable_phrases", "neutral_phrases"};
-    for (const auto& key : keys) sets.by_tag.push_back(read_phrases(p.at(key), key));
-    sets.frames = read_phrases(p.at("extra_frames"), "extra_frames");
-    sets.kinds = read_phrases(p.at("extra_source_kinds"), "extra_source_kinds");
-    sets.names = read_phrases(p.at("extra_source_names"), "extra_source_names");
+    for (const auto& key : keys) sets.by_tag.push_back(imlsdk::read_phrase_list(p.at(key), kName, key));
+    sets.frames = imlsdk::read_phrase_list(p.at("extra_frames"), kName, "extra_frames");
+    sets.kinds = imlsdk::read_phrase_list(p.at("extra_source_kinds"), kName, "extra_source_kinds");
+    sets.names = imlsdk::read_phrase_list(p.at("extra_source_names"), kName, "extra_source_names");
     for (const auto& f : sets.frames) {
       const auto slot = f.find("{}");
       if (slot == std::string::npos || f.find("{}", slot + 2) != std::string::npos)
@@ -241,14 +215,7 @@ class NaturalLanguage : public imlsdk::TagPlugin {
       for (const auto& phrase : sets.by_tag[t]) owner.emplace_back(phrase, keys[t]);
     const size_t extra = sets.frames.size() * sets.kinds.size() * sets.names.size();
     for (size_t k = 0; k < extra; ++k) owner.emplace_back(extra_phrase(sets, k), "the extra tags");
-    std::map<std::string, std::string> first_key;
-    for (const auto& [phrase, key] : owner) {
-      const auto [it, fresh] = first_key.emplace(phrase, key);
-      if (!fresh)
-        throw std::invalid_argument("natural_language: the phrase '" + phrase + "' comes from both " +
-                                    it->second + " and " + key +
-                                    "; tags must not share phrases");
-    }
+    imlsdk::require_disjoint_phrases(owner, kName, "phrase");
 
     return std::make_unique<NaturalLanguageTagger>(std::move(sets), rng.next_u64());
   }

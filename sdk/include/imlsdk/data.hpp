@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "imlsdk/plugin.hpp"
@@ -79,6 +80,23 @@ class TagPlugin : public Plugin {
 // (spec §2 *(ref)*). Throws std::invalid_argument for an order that is not a permutation of tve.
 RenderedText render_ordered_definition(const std::string& tag, const Definition& d,
                                        const std::string& terminator = "\n");
+
+// ---- helpers for tag plugins whose tags are phrases (since SDK 1.1) -----------------------
+
+// Words separated by single spaces, nothing else (a word-level tokenizer joins words with one
+// space, so such a phrase survives encode/decode).
+bool is_single_spaced_line(const std::string& s);
+
+// A config list of phrases: non-empty, strings only, each single-spaced, no repeats. Errors are
+// std::invalid_argument naming the plugin and key, e.g. "my_tags: reliable lists 'x' twice".
+std::vector<std::string> read_phrase_list(const Json& list, const std::string& plugin,
+                                          const std::string& key);
+
+// Distinct tags need disjoint phrases. `owned` pairs each phrase with the key it came from;
+// throws std::invalid_argument "<plugin>: the <noun> '<p>' comes from both <k1> and <k2>; tags
+// must not share <noun>s" for the first phrase that two keys share.
+void require_disjoint_phrases(const std::vector<std::pair<std::string, std::string>>& owned,
+                              const std::string& plugin, const std::string& noun = "phrase");
 
 // ---- Datasets ----------------------------------------------------------------------------
 struct DataContext {
