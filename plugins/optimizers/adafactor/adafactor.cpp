@@ -81,7 +81,7 @@ void fused_factored_update(const T* g, T* p, T* row, T* col, int64_t mats, int64
                            double beta2t, double eps1, double clip_threshold, double size,
                            double weight_decay) {
   std::vector<double> rowsum(R), colsum(C);
-  std::vector<T> rf(R), cf(C), tmp(C);
+  std::vector<T> cf(C), tmp(C);
   std::vector<char> nonzero(static_cast<size_t>(mats * R));
   double sumsq = 0;  // of the unclipped update, over every matrix
   std::vector<double> scale_r;  // r_i per matrix row, kept for pass 3
