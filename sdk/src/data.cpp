@@ -1,4 +1,5 @@
 #include "imlsdk/data.hpp"
+#include "imlsdk/tags.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,6 +7,27 @@
 #include <stdexcept>
 
 namespace imlsdk {
+
+std::vector<uint8_t> Tagger::pattern(int index, int bits) const {
+  (void)index;
+  (void)bits;
+  throw std::invalid_argument("this tag plugin renders text tags only; an image dataset needs "
+                              "an image tag plugin such as pixel_pattern");
+}
+
+Image Dataset::image(const Example& x, bool train, Rng& rng) const {
+  (void)x;
+  (void)train;
+  (void)rng;
+  throw std::invalid_argument("this dataset has no images; an image task needs an image dataset");
+}
+
+void check_tag_index(const std::string& plugin, int index, int n, const std::string& hint) {
+  if (index < 1 || index > n)
+    throw std::invalid_argument(plugin + ": tag index " + std::to_string(index) +
+                                " is out of range 1.." + std::to_string(n) +
+                                (hint.empty() ? "" : " (" + hint + ")"));
+}
 
 RenderedText render_ordered_definition(const std::string& tag, const Definition& d,
                                        const std::string& terminator) {

@@ -1,83 +1,146 @@
-// Greedy decoding for any LanguageModel, batched over prompts of different lengths.
+// Greedy decoding for any Model: causal LMs continue left-padded prompts; seq2seq models encode
+// the prompts once (kept in the cache) and decode from the decoder start token.
+#include "imlsdk/generate.hpp"
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "imlsdk/model.hpp"
-
 namespace imlsdk {
 
-std::vector<std::vector<int64_t>> greedy_generate(LanguageModel& model,
-                                                  const std::vector<std::vector<int64_t>>& prompts,
-                                                  int64_t max_new_tokens, int64_t pad_id,
-                                                  int64_t eos_id, bool use_cache,
-                                                  std::vector<torch::Tensor>* step_logits) {
-  const int64_t B = static_cast<int64_t>(prompts.size());
-  std::vector<std::vector<int64_t>> out(B);
-  if (B == 0 || max_new_tokens <= 0) return out;
-  c10::InferenceMode inference;
+namespace {
 
-  // Left-pad every prompt to the longest so that all rows end at the same column.
+// Records the chosen token of every unfinished row; finished rows produce padding, as HF does.
+// Returns true when every row is done.
+bool take_step(const torch::Tensor& next, const GenerateOptions& o, std::vector<bool>& done,
+               std::vector<std::vector<int64_t>>& out, std::vector<int64_t>& chosen) {
+  const torch::Tensor next_cpu = next.to(at::kCPU).contiguous();
+  const int64_t* nc = next_cpu.data_ptr<int64_t>();
+  bool all_done = true;
+  for (size_t b = 0; b < done.size(); ++b) {
+    chosen[b] = done[b] ? o.pad_id : nc[b];
+    if (!done[b]) {
+      out[b].push_back(chosen[b]);
+      if (o.eos_id >= 0 && chosen[b] == o.eos_id) done[b] = true;
+    }
+    all_done = all_done && done[b];
+  }
+  return all_done;
+}
+
+// Prompts as one [B, L] tensor, padded with pad_id on the left (causal: every row ends at the
+// same column) or on the right (an encoder's input), and its mask.
+std::pair<torch::Tensor, torch::Tensor> pad_prompts(const std::vector<std::vector<int64_t>>& prompts,
+                                                    int64_t pad_id, bool left) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
   int64_t L = 0;
   for (const auto& p : prompts) {
     if (p.empty()) throw std::invalid_argument("greedy_generate: empty prompt");
     L = std::max<int64_t>(L, static_cast<int64_t>(p.size()));
   }
-  if (L + max_new_tokens > model.max_positions())
-    throw std::invalid_argument("greedy_generate: prompt length " + std::to_string(L) + " + " +
-                                std::to_string(max_new_tokens) + " new tokens exceeds the model's " +
-                                std::to_string(model.max_positions()) + " positions");
   torch::Tensor ids = at::full({B, L}, pad_id, at::kLong);
   torch::Tensor mask = at::zeros({B, L}, at::kLong);
   for (int64_t b = 0; b < B; ++b) {
     const auto& p = prompts[b];
     const int64_t n = static_cast<int64_t>(p.size());
-    ids[b].narrow(0, L - n, n).copy_(at::tensor(p, at::kLong));
-    mask[b].narrow(0, L - n, n).fill_(1);
+    ids[b].narrow(0, left ? L - n : 0, n).copy_(at::tensor(p, at::kLong));
+    mask[b].narrow(0, left ? L - n : 0, n).fill_(1);
   }
+  return {ids, mask};
+}
+
+std::vector<std::vector<int64_t>> generate_causal(Model& model, const ModelInfo& info,
+                                                  const std::vector<std::vector<int64_t>>& prompts,
+                                                  const GenerateOptions& o) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int64_t>> out(B);
+  auto [ids, mask] = pad_prompts(prompts, o.pad_id, /*left=*/true);
+  const int64_t L = ids.size(1);
+  if (info.max_positions > 0 && L + o.max_new_tokens > info.max_positions)
+    throw std::invalid_argument("greedy_generate: prompt length " + std::to_string(L) + " + " +
+                                std::to_string(o.max_new_tokens) + " new tokens exceeds the model's " +
+                                std::to_string(info.max_positions) + " positions");
   const torch::Device device = model.parameters().front().device();
   ids = ids.to(device);
   mask = mask.to(device);
 
   KVCache cache;
   std::vector<bool> done(B, false);
+  std::vector<int64_t> chosen(B);
   torch::Tensor next;  // [B, 1], the tokens chosen at the previous step
-  for (int64_t step = 0; step < max_new_tokens; ++step) {
-    ForwardArgs args;
-    args.attention_mask = mask;
-    args.last_logits_only = true;
-    if (use_cache) {
-      args.cache = &cache;
-      args.input_ids = step == 0 ? ids : next;
+  for (int64_t step = 0; step < o.max_new_tokens; ++step) {
+    ModelInput in;
+    in.attention_mask = mask;
+    in.last_logits_only = true;
+    if (o.use_cache) {
+      in.cache = &cache;
+      in.input_ids = step == 0 ? ids : next;
     } else {
-      args.input_ids = ids;  // the whole sequence again
+      in.input_ids = ids;  // the whole sequence again
     }
-    args.position_ids = default_position_ids(args.input_ids, mask, use_cache ? cache.length() : 0);
-    torch::Tensor logits = model.forward(args).select(1, -1);  // [B, V]
-    if (step_logits) step_logits->push_back(logits);
-
+    in.position_ids = default_position_ids(in.input_ids, mask, o.use_cache ? cache.length() : 0);
+    torch::Tensor logits = model.forward(in).logits.select(1, -1);  // [B, V]
+    if (o.step_logits) o.step_logits->push_back(logits);
     next = logits.argmax(-1, /*keepdim=*/true);  // [B, 1]
-    // Finished rows keep producing padding, as HF does.
-    std::vector<int64_t> chosen(B);
-    const torch::Tensor next_cpu = next.to(at::kCPU);
-    const int64_t* nc = next_cpu.data_ptr<int64_t>();
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      chosen[b] = done[b] ? pad_id : nc[b];
-      if (!done[b]) {
-        out[b].push_back(chosen[b]);
-        if (eos_id >= 0 && chosen[b] == eos_id) done[b] = true;
-      }
-      all_done = all_done && done[b];
-    }
-    if (all_done || step + 1 == max_new_tokens) break;
+    if (take_step(next, o, done, out, chosen) || step + 1 == o.max_new_tokens) break;
     next = at::tensor(chosen, at::kLong).view({B, 1}).to(device);
     ids = at::cat({ids, next}, 1);
     mask = at::cat({mask, at::ones({B, 1}, mask.options())}, 1);
   }
   return out;
+}
+
+std::vector<std::vector<int64_t>> generate_seq2seq(Model& model, const ModelInfo& info,
+                                                   const std::vector<std::vector<int64_t>>& prompts,
+                                                   const GenerateOptions& o) {
+  if (info.decoder_start_id < 0)
+    throw std::invalid_argument("greedy_generate: the seq2seq model names no decoder start token");
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int64_t>> out(B);
+  auto [ids, mask] = pad_prompts(prompts, o.pad_id, /*left=*/false);
+  const torch::Device device = model.parameters().front().device();
+  ids = ids.to(device);
+  mask = mask.to(device);
+
+  KVCache cache;  // holds the encoder output after the first step
+  std::vector<bool> done(B, false);
+  std::vector<int64_t> chosen(B);
+  torch::Tensor dec = at::full({B, 1}, info.decoder_start_id, at::kLong).to(device);
+  torch::Tensor next = dec;
+  for (int64_t step = 0; step < o.max_new_tokens; ++step) {
+    ModelInput in;
+    in.input_ids = ids;
+    in.attention_mask = mask;
+    in.last_logits_only = true;
+    if (o.use_cache) in.cache = &cache;
+    in.decoder_input_ids = o.use_cache ? next : dec;
+    torch::Tensor logits = model.forward(in).logits.select(1, -1);  // [B, V]
+    if (o.step_logits) o.step_logits->push_back(logits);
+    next = logits.argmax(-1, /*keepdim=*/true);
+    if (take_step(next, o, done, out, chosen) || step + 1 == o.max_new_tokens) break;
+    next = at::tensor(chosen, at::kLong).view({B, 1}).to(device);
+    dec = at::cat({dec, next}, 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<int64_t>> greedy_generate(Model& model,
+                                                  const std::vector<std::vector<int64_t>>& prompts,
+                                                  const GenerateOptions& options) {
+  if (prompts.empty() || options.max_new_tokens <= 0)
+    return std::vector<std::vector<int64_t>>(prompts.size());
+  c10::InferenceMode inference;
+  const ModelInfo info = model.info();
+  switch (info.family) {
+    case ModelFamily::CausalLM: return generate_causal(model, info, prompts, options);
+    case ModelFamily::Seq2SeqLM: return generate_seq2seq(model, info, prompts, options);
+    case ModelFamily::ImageClassifier: break;
+  }
+  throw std::invalid_argument("greedy_generate: an image classifier does not generate text");
 }
 
 }  // namespace imlsdk

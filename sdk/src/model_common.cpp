@@ -71,6 +71,20 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
   return CrossEntropy::apply(logits.reshape({B * T, V}), targets.view({B * T}));
 }
 
+torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const int64_t V = logits.size(-1);
+  return CrossEntropy::apply(logits.reshape({-1, V}), labels.reshape({-1}).to(logits.device()));
+}
+
+const char* family_name(ModelFamily f) {
+  switch (f) {
+    case ModelFamily::CausalLM: return "causal LM";
+    case ModelFamily::Seq2SeqLM: return "seq2seq LM";
+    case ModelFamily::ImageClassifier: return "image classifier";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // [B, H, len, D] over the first len positions of a [B, H, cap, D] buffer. Made with set_, not as
@@ -145,6 +159,12 @@ torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, int64_t
   }
   return at::zeros(allowed.sizes(), at::TensorOptions().dtype(dtype).device(device))
       .masked_fill_(allowed.logical_not(), masked_value(dtype));
+}
+
+torch::Tensor padding_attention_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
+  const int64_t B = attention_mask.size(0), T = attention_mask.size(1);
+  return at::zeros({B, 1, 1, T}, at::TensorOptions().dtype(dtype).device(attention_mask.device()))
+      .masked_fill_(attention_mask.eq(0).view({B, 1, 1, T}), masked_value(dtype));
 }
 
 Rotary::Rotary(int64_t rot_dims_, double base, int64_t max_positions) : rot_dims(rot_dims_) {

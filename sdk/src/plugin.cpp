@@ -9,6 +9,7 @@ const char* kind_name(Kind k) {
     case Kind::Model: return "model";
     case Kind::Optimizer: return "optimizer";
     case Kind::Analysis: return "analysis";
+    case Kind::Task: return "task";
   }
   return "unknown";
 }

@@ -84,7 +84,7 @@ std::string TextTokenizer::describe() const {
          " tokens: <pad> 0, <unk> 1, <eos> 2, then the pieces of the data in byte order)";
 }
 
-std::shared_ptr<TextTokenizer> build_text_tokenizer(const DataBundle& bundle,
+std::shared_ptr<TextTokenizer> build_text_tokenizer(const DataSplit& split,
                                                     const std::vector<std::string>& extra_texts) {
   std::vector<std::string> texts = extra_texts;
   auto add = [&](const std::vector<Example>& examples) {
@@ -94,8 +94,8 @@ std::shared_ptr<TextTokenizer> build_text_tokenizer(const DataBundle& bundle,
       texts.push_back(e.answer);
     }
   };
-  for (const auto& [name, examples] : bundle.train) add(examples);
-  for (const auto& set : bundle.evals) add(set.examples);
+  for (const auto& [name, examples] : split.train) add(examples);
+  for (const auto& set : split.evals) add(set.examples);
   return TextTokenizer::from_texts(texts);
 }
 

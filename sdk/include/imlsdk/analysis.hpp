@@ -1,47 +1,106 @@
-// Analyses run at evaluation points (every `eval_every` epochs of every stage) and return metrics.
+// Analyses: callbacks at named moments of an experiment (PyTorch Lightning's Callback, HF's
+// TrainerCallback). The host's loop calls them and contains none of their logic. An analysis
+// sees the model, the task and the data, may read model internals (hidden states through
+// ModelInput::output_hidden_states, gradients of chosen examples through example_gradient()),
+// returns any number of metrics, and writes its own files into the run folder it is given.
+//
+//   moment                      called                                  sees
+//   on_stage_begin              before a stage's first step             StageState
+//   on_step_end                 after every optimizer step              StepState
+//   on_evaluate                 at every evaluation point               EvalState -> metrics
+//   on_seed_end                 when a (seed, stage-2 seed) run ends    SeedEndState
+//   on_experiment_end           once, after every seed                  ExperimentEndState
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "imlsdk/data.hpp"
+#include "imlsdk/files.hpp"
 #include "imlsdk/model.hpp"
+#include "imlsdk/task.hpp"
 
 namespace imlsdk {
 
-struct EvalSettings {
-  int64_t batch_size = 64;
-  int64_t block_size = 48;
-  int64_t max_new_tokens = 8;
-  bool mask_padding = true;
+// Where in the experiment a callback is called.
+struct RunPoint {
+  uint64_t seed = 0;
+  Json stage2_seed;           // null before the Stage-2 branch
+  std::string stage;          // stage name
+  int64_t epoch = 0;          // 1-based; 0 = before the first epoch
+  int64_t step = 0;           // optimizer steps done in this stage
+  int64_t total_steps = 0;    // optimizer steps this stage will take
+  std::string output_dir;     // this seed's results folder: write files here (write_file_atomic)
 };
 
-struct EvalRequest {
-  LanguageModel* model = nullptr;
-  const Tokenizer* tokenizer = nullptr;
-  const std::vector<EvalSet>* sets = nullptr;
-  EvalSettings settings;
-  std::string stage;  // stage name
-  int epoch = 0;
+struct StageState {
+  RunPoint at;
+  Model* model = nullptr;
+  const Task* task = nullptr;
+  const DataSplit* data = nullptr;
+  const std::vector<Example>* train = nullptr;  // the stage's training set, in training order
 };
 
+struct StepState {
+  RunPoint at;
+  Model* model = nullptr;
+  const Task* task = nullptr;
+  const DataSplit* data = nullptr;
+  double loss = 0;  // this step's training loss (mean over its micro-batches)
+  double lr = 0;    // the learning rate the step used
+};
+
+struct EvalState {
+  RunPoint at;
+  Model* model = nullptr;
+  const Task* task = nullptr;
+  const DataSplit* data = nullptr;
+  const Tokenizer* tokenizer = nullptr;  // null for tasks without text
+  int64_t batch_size = 64;               // examples per evaluation batch
+};
+
+// One result. `value` is usually a number; any JSON (a list per layer, a map) is allowed and
+// lands in metrics.jsonl as it is. The summary table aggregates numeric values across seeds.
 struct Metric {
-  std::string eval_set;
-  std::string name;  // e.g. "loss", "em"
-  double value = 0;
-  int64_t count = 0;  // examples behind the value
+  std::string eval_set;  // the eval set (or another group name) it is about
+  std::string name;      // e.g. "loss", "em", "probe_acc_layer3"
+  Json value;
+  int64_t count = 0;     // examples behind the value
+};
+
+struct SeedEndState {
+  RunPoint at;
+  Model* model = nullptr;
+  const Task* task = nullptr;
+  const DataSplit* data = nullptr;
+};
+
+struct ExperimentEndState {
+  std::string output_dir;           // results/<experiment>: write experiment-wide files here
+  const std::vector<Json>* records = nullptr;  // every metrics.jsonl line of every seed
 };
 
 class Analysis {
  public:
   virtual ~Analysis() = default;
-  virtual std::vector<Metric> run(const EvalRequest& request) = 0;
+  virtual void on_stage_begin(const StageState&) {}
+  virtual void on_step_end(const StepState&) {}
+  virtual std::vector<Metric> on_evaluate(const EvalState&) { return {}; }
+  virtual void on_seed_end(const SeedEndState&) {}
+  virtual void on_experiment_end(const ExperimentEndState&) {}
 };
 
 class AnalysisPlugin : public Plugin {
  public:
   static constexpr Kind kKind = Kind::Analysis;
-  virtual std::unique_ptr<Analysis> create(const Json& params) const = 0;
+  // `eval_sets` names every eval set the data has (first seed), to refuse unknown names early.
+  virtual std::unique_ptr<Analysis> create(const Json& params,
+                                           const std::vector<std::string>& eval_sets) const = 0;
 };
+
+// The gradient of `task`'s loss on `x` alone with respect to every parameter of `model`,
+// flattened into one vector (parameter order). The model's own .grad() fields are left as they
+// were, so an analysis may call it in the middle of training.
+torch::Tensor example_gradient(Model& model, const Task& task, const Example& x);
 
 }  // namespace imlsdk

@@ -1,5 +1,7 @@
-// Language models. Architectures implement LanguageModel; shared pieces (rotary embeddings,
-// attention masks, KV cache, greedy decoding, the causal-LM loss, safetensors) live in the SDK.
+// Models: causal LMs, encoder-decoder (seq2seq) LMs and image classifiers behind one contract.
+// A model returns one ModelOutput record (as HF's modeling_outputs): logits always, the hidden
+// states of every layer when asked for. Shared pieces (rotary embeddings, attention masks, the
+// KV cache, the loss, safetensors) live in the SDK; greedy decoding is in imlsdk/generate.hpp.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -19,8 +21,12 @@
 namespace imlsdk {
 
 // Per-layer key/value cache for incremental decoding: k[l], v[l] are [B, heads, T_past, head_dim].
+// Encoder-decoder models also keep the encoder's output and each layer's cross-attention keys
+// and values, computed once at the first decoding step.
 struct KVCache {
   std::vector<torch::Tensor> k, v;
+  std::vector<torch::Tensor> cross_k, cross_v;  // seq2seq: [B, heads, T_enc, head_dim]
+  torch::Tensor encoder_output;                 // seq2seq: [B, T_enc, C]
   int64_t length() const { return k.empty() || !k[0].defined() ? 0 : k[0].size(2); }
 };
 
@@ -28,43 +34,79 @@ struct KVCache {
 // returns the result. Outside autograd the entry lives in a buffer with spare capacity, so most
 // decoding steps write T new rows instead of copying the whole cache (at::cat); the returned
 // tensor is a view of that buffer. The buffer is written in place only while `past` is its
-// sole holder, so forked caches (two continuations of one past) stay correct. Since SDK 1.1.
+// sole holder, so forked caches (two continuations of one past) stay correct.
 torch::Tensor kv_append(const torch::Tensor& past, const torch::Tensor& x);
 
-struct ForwardArgs {
+// What a model is run on. Each family reads its own fields:
+//   causal LM:     input_ids, attention_mask, position_ids, cache
+//   seq2seq LM:    input_ids + attention_mask (encoder), decoder_input_ids (+ cache)
+//   image model:   pixel_values
+struct ModelInput {
   torch::Tensor input_ids;       // [B, T] int64
-  torch::Tensor attention_mask;  // [B, T_past + T], 1 = attend, 0 = padding; undefined = all ones
+  torch::Tensor attention_mask;  // [B, T_past + T] (causal) or [B, T_enc] (seq2seq); 1 = attend
   torch::Tensor position_ids;    // [B, T]; undefined = T_past .. T_past+T-1
-  KVCache* cache = nullptr;      // if set: read past keys/values and append the new ones
-  bool last_logits_only = false; // compute the LM head on the last position only
+  torch::Tensor decoder_input_ids;  // seq2seq: [B, T_dec] int64
+  torch::Tensor pixel_values;       // image models: [B, C, H, W] float
+  KVCache* cache = nullptr;         // if set: read past keys/values and append the new ones
+  bool last_logits_only = false;    // compute the head on the last position only
+  bool output_hidden_states = false;
 };
 
-class LanguageModel : public torch::nn::Module {
+struct ModelOutput {
+  // [B, T, V] (LMs; [B, 1, V] with last_logits_only) or [B, num_labels...] (classifiers).
+  torch::Tensor logits;
+  // With output_hidden_states: the input to every block and the final (normed) output, as HF
+  // returns them (num_layers + 1 tensors [B, T, C]; a seq2seq model's decoder stack).
+  std::vector<torch::Tensor> hidden_states;
+  std::vector<torch::Tensor> encoder_hidden_states;  // seq2seq, with output_hidden_states
+};
+
+enum class ModelFamily { CausalLM, Seq2SeqLM, ImageClassifier };
+const char* family_name(ModelFamily f);
+
+struct ModelInfo {
+  ModelFamily family = ModelFamily::CausalLM;
+  int64_t vocab_size = 0;     // embedding rows (0 for models without a vocabulary)
+  int64_t max_positions = 0;  // longest sequence (0 = unbounded, e.g. relative positions)
+  int64_t num_layers = 0;
+  int64_t hidden_size = 0;
+  int64_t num_labels = 0;           // classifiers: classes per output
+  int64_t decoder_start_id = -1;    // seq2seq: the first decoder token
+  int64_t flop_params = 0;          // parameters counted for model-FLOP utilisation
+};
+
+class Model : public torch::nn::Module {
  public:
-  // Returns logits [B, T, V] (or [B, 1, V] with last_logits_only).
-  virtual torch::Tensor forward(const ForwardArgs& args) = 0;
-  virtual int64_t vocab_size() const = 0;
-  virtual int64_t max_positions() const = 0;
-  // Number of parameters counted for model-FLOP utilisation (all but the input embedding).
-  virtual int64_t flop_params() const = 0;
-  // Architecture config as HF's config.json would write it.
+  virtual ModelOutput forward(const ModelInput& input) = 0;
+  virtual ModelInfo info() const = 0;
+  // Architecture config as HF's config.json would write it (saved next to checkpoints).
   virtual Json hf_config() const = 0;
 };
 
 struct ModelContext {
-  int64_t vocab_size = 0;  // from the tokenizer; 0 = take it from the model config
+  int64_t vocab_size = 0;  // from the tokenizer; 0 = take it from the model config/checkpoint
   int64_t pad_id = 0;
   int64_t eos_id = 0;
-  std::string base_dir;    // relative paths in the config are resolved against this
+  int64_t bos_id = -1;
+  std::string base_dir;  // relative paths in the config resolve against this
 };
 
 class ModelPlugin : public Plugin {
  public:
   static constexpr Kind kKind = Kind::Model;
   // Builds a model from params: randomly initialised from the current torch seed, or, if the
-  // params name a checkpoint directory, loaded from it.
-  virtual std::shared_ptr<LanguageModel> create(const Json& params,
-                                                const ModelContext& ctx) const = 0;
+  // params name a checkpoint folder, loaded from it. Errors: std::invalid_argument naming the
+  // key, or the file and tensor.
+  virtual std::shared_ptr<Model> create(const Json& params, const ModelContext& ctx) const = 0;
+  // The checkpoint folder the params name (resolved against base_dir), "" = from scratch. The
+  // host reads the folder's tokenizer from here when `tokenizer.from: checkpoint`.
+  virtual std::string checkpoint_dir(const Json& params, const std::string& base_dir) const {
+    (void)params;
+    (void)base_dir;
+    return "";
+  }
+  // The task plugin a config gets when it names none, e.g. "causal_lm".
+  virtual std::string default_task() const = 0;
 };
 
 // ---- shared building blocks --------------------------------------------------------------
@@ -73,9 +115,13 @@ class ModelPlugin : public Plugin {
 // Labels equal to -100 are ignored.
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels);
 
+// Mean cross-entropy of logits [..., V] against labels [...] (no shift), -100 ignored: the loss
+// of seq2seq targets and classifier outputs.
+torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels);
+
 // alpha * a @ b for a [N, M, K] and b [N, K, P] (any strides), with autograd: attention's
 // batched small GEMMs. On the CPU (float/double) one BLAS call per entry on strided views,
-// without LibTorch 1.13's per-entry dispatch overhead; elsewhere at::bmm. Since SDK 1.1.
+// without LibTorch 1.13's per-entry dispatch overhead; elsewhere at::bmm.
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, double alpha = 1.0);
 
 // Additive attention bias [B, 1, T, T_past+T]: 0 where a query may attend, -inf-like elsewhere
@@ -83,6 +129,9 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, dou
 torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, int64_t query_len,
                                     int64_t past_len, torch::ScalarType dtype,
                                     torch::Device device);
+
+// Additive bias [B, 1, 1, T] that hides padded keys (bidirectional attention, e.g. an encoder).
+torch::Tensor padding_attention_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype);
 
 // Rotary embeddings (GPT-NeoX / Llama rotate-half convention) on the first `rot_dims` dims of
 // q and k ([B, H, T, D]) at positions position_ids [B, T].
@@ -98,15 +147,6 @@ struct Rotary {
 // the number of real tokens before each position (left padding aware).
 torch::Tensor default_position_ids(const torch::Tensor& input_ids,
                                    const torch::Tensor& attention_mask, int64_t past_len);
-
-// Greedy decoding. Prompts may differ in length (left-padded internally). Returns the new
-// tokens of each row; a row stops after `eos_id` (if >= 0). With use_cache=false every step
-// re-runs the whole sequence (for checking the cache).
-std::vector<std::vector<int64_t>> greedy_generate(LanguageModel& model,
-                                                  const std::vector<std::vector<int64_t>>& prompts,
-                                                  int64_t max_new_tokens, int64_t pad_id,
-                                                  int64_t eos_id = -1, bool use_cache = true,
-                                                  std::vector<torch::Tensor>* step_logits = nullptr);
 
 // Copies tensors into the model's parameters and buffers by name. Names the model does not have
 // are errors unless listed in `ignore_suffixes`; missing names are errors. Shapes must match.

@@ -3,7 +3,7 @@
 // and checks for compatibility BEFORE it creates any C++ object from the plugin.
 //
 // A plugin author writes one class derived from a kind's base (DatasetPlugin, TagPlugin,
-// ModelPlugin, OptimizerPlugin, AnalysisPlugin) and one line:
+// ModelPlugin, TaskPlugin, OptimizerPlugin, AnalysisPlugin) and one line:
 //
 //   IMLSDK_PLUGIN(MyTags, "my_tags", "1.0.0", "One-line description");
 #pragma once
@@ -20,7 +20,8 @@ namespace imlsdk {
 
 using Json = nlohmann::ordered_json;
 
-enum class Kind : uint32_t { Dataset = 1, Tag = 2, Model = 3, Optimizer = 4, Analysis = 5 };
+// The entry's numbers are fixed forever (a 1.x plugin's entry is still read, then refused).
+enum class Kind : uint32_t { Dataset = 1, Tag = 2, Model = 3, Optimizer = 4, Analysis = 5, Task = 6 };
 const char* kind_name(Kind k);
 
 // The type of a config value a plugin accepts.
@@ -52,7 +53,8 @@ bool json_matches(const Json& value, ParamType t);
 }  // namespace imlsdk
 
 extern "C" {
-// Plain-C plugin description; layout fixed for entry_layout == 1.
+// Plain-C plugin description; layout fixed for entry_layout == 1 in every SDK version, so a
+// host can read any plugin's versions before it trusts anything else in it.
 struct imlsdk_entry_v1 {
   uint32_t magic;         // IMLSDK_ENTRY_MAGIC
   uint32_t entry_layout;  // 1

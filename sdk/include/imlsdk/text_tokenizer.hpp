@@ -48,8 +48,8 @@ class TextTokenizer : public Tokenizer {
 };
 
 // A TextTokenizer over the text, prompt and answer of every training and evaluation example of
-// `bundle` (so evaluation prompts never hit <unk>), plus `extra_texts`.
-std::shared_ptr<TextTokenizer> build_text_tokenizer(const DataBundle& bundle,
+// `split` (so evaluation prompts never hit <unk>), plus `extra_texts`.
+std::shared_ptr<TextTokenizer> build_text_tokenizer(const DataSplit& split,
                                                     const std::vector<std::string>& extra_texts = {});
 
 }  // namespace imlsdk

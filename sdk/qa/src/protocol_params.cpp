@@ -1,12 +1,15 @@
-#include "qa_protocol_params.hpp"
+#include "protocol_params.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "imlsdk/qa_protocol.hpp"
+#include "imlqa/protocol.hpp"
 
-namespace imlsdk {
+namespace imlqa {
+
+using imlsdk::ParamSpec;
+using imlsdk::ParamType;
 namespace qa {
 namespace {
 
@@ -147,4 +150,4 @@ std::vector<ParamSpec> qa_protocol_params(const Json& default_overrides) {
   return specs;
 }
 
-}  // namespace imlsdk
+}  // namespace imlqa

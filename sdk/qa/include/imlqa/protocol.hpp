@@ -1,16 +1,16 @@
-// The shared text-QA protocol (spec §2-§4, paper Table 1): given entities with their QA pairs,
+// The shared text-QA protocol (library imlqa, own version: imlqa/version.hpp) (spec §2-§4, paper Table 1): given entities with their QA pairs,
 // build every entity subset, the training and evaluation sets, the definitions (rendered by the
 // run's tagger) and a word-level tokenizer. Used by the `cvdb` and `trex` datasets and open to
 // any third-party knowledge dataset, which only loads its entities:
 //
 //   std::vector<ParamSpec> params() const override {
-//     auto p = imlsdk::qa_protocol_params();
+//     auto p = imlqa::qa_protocol_params();
 //     p.push_back({"path", ParamType::String, "data.csv", "where the entities are"});
 //     return p;
 //   }
-//   DataBundle generate(const Json& p, const DataContext& ctx) const override {
-//     std::vector<imlsdk::Entity> entities = load(p.at("path"), ctx.base_dir);
-//     return imlsdk::build_qa_protocol(entities, p, ctx);
+//   // load(): read the entities once, keep them in the Dataset object; split() per seed:
+//   DataSplit split(const SplitContext& ctx) const override {
+//     return imlqa::build_qa_protocol(entities_, params_, ctx);
 //   }
 //
 // What the bundle holds (subset names as in spec §3):
@@ -46,10 +46,19 @@
 #include <string>
 #include <vector>
 
+#include "imlqa/version.hpp"
 #include "imlsdk/data.hpp"
 #include "imlsdk/plugin.hpp"
 
-namespace imlsdk {
+namespace imlqa {
+
+using imlsdk::DataSplit;
+using imlsdk::Json;
+using imlsdk::ParamSpec;
+using imlsdk::SplitContext;
+
+// Every train subset the protocol returns, in the order the spec documents them.
+const std::vector<std::string>& train_subsets();
 
 // One question about an entity.
 struct QAPair {
@@ -78,12 +87,12 @@ std::vector<ParamSpec> qa_protocol_params(const Json& default_overrides = Json::
 // object). ctx.tagger must be set. Throws std::invalid_argument, naming the key, for bad
 // parameter values, and for bad entities (duplicate names, no questions, a question template
 // without "{}", an empty answer).
-DataBundle build_qa_protocol(const std::vector<Entity>& entities, const Json& params,
-                             const DataContext& ctx);
+DataSplit build_qa_protocol(const std::vector<Entity>& entities, const Json& params,
+                            const SplitContext& ctx);
 
 // Year anonymisation shared by the knowledge datasets (spec §6): year <= 1900 -> "N century"
 // with N = (|year| + 99) / 100 and " BC" appended for negative years; 1901..1999 -> the decade
 // ("1920s"); >= 2000 kept as is ("2004").
 std::string anonymize_year(int64_t year);
 
-}  // namespace imlsdk
+}  // namespace imlqa

@@ -10,7 +10,9 @@
 
 #include "imlsdk/rng.hpp"
 
-namespace imlsdk {
+namespace imlqa {
+
+using imlsdk::Rng;
 
 // (subset name, fraction) in the order the slices are cut.
 using SubsetFractions = std::vector<std::pair<std::string, double>>;
@@ -44,4 +46,4 @@ std::vector<size_t> derangement(size_t n, Rng& rng);
 std::vector<std::string> draw_aliases(size_t n, size_t length, const std::string& format,
                                       const std::set<std::string>& reserved, Rng& rng);
 
-}  // namespace imlsdk
+}  // namespace imlqa

@@ -1,19 +1,22 @@
 // The text-QA protocol (spec §2-§4). Reading order: streams, text formats, then
 // build_qa_protocol, which draws aliases, splits the entities, makes the definitions and the
 // QA examples, and assembles the train and eval sets.
-#include "imlsdk/qa_protocol.hpp"
+#include "imlqa/protocol.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <stdexcept>
 
-#include "imlsdk/qa_split.hpp"
+#include "imlqa/split.hpp"
 #include "imlsdk/text.hpp"
 #include "imlsdk/text_tokenizer.hpp"
-#include "qa_protocol_params.hpp"
+#include "protocol_params.hpp"
 
-namespace imlsdk {
+namespace imlqa {
+
+using namespace imlsdk;
+
 namespace {
 
 using qa::Settings;
@@ -39,8 +42,8 @@ enum Salt : uint64_t {
   kKnowledgeEval
 };
 
-Rng stage1_stream(const DataContext& ctx, Salt salt) { return Rng(mix(ctx.seed, salt)); }
-Rng stage2_stream(const DataContext& ctx, Salt salt) {
+Rng stage1_stream(const SplitContext& ctx, Salt salt) { return Rng(mix(ctx.seed, salt)); }
+Rng stage2_stream(const SplitContext& ctx, Salt salt) {
   return Rng(mix(mix(ctx.seed, salt), ctx.seed_stage2));
 }
 
@@ -153,7 +156,7 @@ struct Layout {
   std::map<std::string, std::vector<bool>> is_test;    // entity -> per question
 };
 
-Layout draw_layout(const std::vector<Entity>& entities, const Settings& s, const DataContext& ctx) {
+Layout draw_layout(const std::vector<Entity>& entities, const Settings& s, const SplitContext& ctx) {
   Layout L;
   std::vector<std::string> names;
   for (const auto& e : entities) {
@@ -227,7 +230,7 @@ Layout draw_layout(const std::vector<Entity>& entities, const Settings& s, const
 
 struct Builder {
   const Settings& s;
-  const DataContext& ctx;
+  const SplitContext& ctx;
   const Layout& L;
 
   // The definition of `alias`, rendered by the run's tagger.
@@ -387,10 +390,10 @@ std::string anonymize_year(int64_t year) {
   return std::to_string(year);
 }
 
-DataBundle build_qa_protocol(const std::vector<Entity>& entities, const Json& params,
-                             const DataContext& ctx) {
+DataSplit build_qa_protocol(const std::vector<Entity>& entities, const Json& params,
+                             const SplitContext& ctx) {
   const Settings s = qa::read_settings(params);
-  if (!ctx.tagger) reject("needs a tagger (DataContext.tagger is null)");
+  if (!ctx.tagger) reject("needs a tagger (SplitContext.tagger is null)");
   if (entities.empty()) reject("no entities");
   check_entities(entities);
   const Layout L = draw_layout(entities, s, ctx);
@@ -428,7 +431,7 @@ DataBundle build_qa_protocol(const std::vector<Entity>& entities, const Json& pa
   test_qa["d2incons"] = swapped_pairs_test(b, L.members.at("d2consis"));
 
   // Train subsets (spec §4). In-context runs carry Stage-1 definitions inside the questions.
-  DataBundle bundle;
+  DataSplit bundle;
   const std::vector<Example> qa_train = concat(train_qa, kSubsetsWithTrainQa);
   const std::vector<Example> stage1_defs =
       s.in_context ? std::vector<Example>{} : concat(definitions, kStage1DefinitionSubsets);
@@ -492,4 +495,4 @@ DataBundle build_qa_protocol(const std::vector<Entity>& entities, const Json& pa
   return bundle;
 }
 
-}  // namespace imlsdk
+}  // namespace imlqa

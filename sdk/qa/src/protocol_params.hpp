@@ -4,10 +4,12 @@
 #include <string>
 
 #include "imlsdk/plugin.hpp"
-#include "imlsdk/qa_split.hpp"
+#include "imlqa/split.hpp"
 
-namespace imlsdk {
+namespace imlqa {
 namespace qa {
+
+using imlsdk::Json;
 
 struct Settings {
   SubsetFractions stage1_fractions;  // the Stage-1 subsets, cut order, after alpha
@@ -28,4 +30,4 @@ struct Settings {
 Settings read_settings(const Json& params);
 
 }  // namespace qa
-}  // namespace imlsdk
+}  // namespace imlqa

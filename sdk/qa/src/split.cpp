@@ -1,10 +1,10 @@
-#include "imlsdk/qa_split.hpp"
+#include "imlqa/split.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-namespace imlsdk {
+namespace imlqa {
 namespace {
 
 // Python's round(): half to even.
@@ -126,4 +126,4 @@ std::vector<std::string> draw_aliases(size_t n, size_t length, const std::string
   return aliases;
 }
 
-}  // namespace imlsdk
+}  // namespace imlqa

@@ -1,0 +1,76 @@
+// Tasks: how examples become tensors, what the loss is, how a prediction is read back (fairseq's
+// task + criterion). The host's training loop only calls
+//
+//   Batch b = task.collate(examples, Phase::Train, rng);   // examples -> tensors
+//   ModelOutput out = model.forward(b.input);              // forward
+//   Loss l = task.loss(out, b);                            // loss
+//
+// so it trains a causal LM, a seq2seq model and an image classifier alike. Analyses call
+// predict() to read the model's answers back (generated text, or class labels).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "imlsdk/data.hpp"
+#include "imlsdk/model.hpp"
+#include "imlsdk/rng.hpp"
+
+namespace imlsdk {
+
+enum class Phase { Train, Eval };
+
+struct Batch {
+  ModelInput input;      // on the task's device
+  torch::Tensor labels;  // the targets, in the task's layout; -100 = ignored
+  int64_t examples = 0;
+  int64_t units = 0;     // real tokens (text) or images: what throughput counts
+};
+
+struct Loss {
+  torch::Tensor value;  // scalar: the mean over `count` target units (tokens, cells)
+  int64_t count = 0;
+};
+
+struct Prediction {
+  std::string text;             // text tasks: the decoded new tokens
+  std::vector<int64_t> tokens;  // text tasks: the new token ids
+  std::vector<int64_t> labels;  // classification tasks: the predicted class of each output
+};
+
+struct TaskContext {
+  const Tokenizer* tokenizer = nullptr;  // null for tasks without text
+  const Dataset* dataset = nullptr;      // image tasks render pixels through it
+  ModelInfo model;
+  c10::Device device = c10::Device("cpu");
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  // Turns examples into one batch on the task's device. `rng` is seeded by the host per
+  // micro-batch (online sampling must draw from it alone, so runs resume identically).
+  // Bad examples (e.g. longer than the task allows) throw std::invalid_argument.
+  virtual Batch collate(const std::vector<const Example*>& xs, Phase phase, Rng& rng) const = 0;
+  // The loss of a forward pass over `batch`.
+  virtual Loss loss(const ModelOutput& out, const Batch& batch) const = 0;
+  // The model's answers for `xs` (no gradient), one Prediction per example.
+  virtual std::vector<Prediction> predict(Model& model,
+                                          const std::vector<const Example*>& xs) const = 0;
+};
+
+class TaskPlugin : public Plugin {
+ public:
+  static constexpr Kind kKind = Kind::Task;
+  // Checks params against the model (e.g. block_size within its positions) and the tokenizer:
+  // std::invalid_argument naming the key.
+  virtual std::unique_ptr<Task> create(const Json& params, const TaskContext& ctx) const = 0;
+};
+
+// Pointers to xs[b0 .. b1), the form collate() takes.
+std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t b0, size_t b1);
+
+}  // namespace imlsdk

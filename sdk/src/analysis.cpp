@@ -1,0 +1,34 @@
+#include "imlsdk/analysis.hpp"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+namespace imlsdk {
+
+torch::Tensor example_gradient(Model& model, const Task& task, const Example& x) {
+  at::AutoGradMode grad_on(true);
+  std::vector<torch::Tensor> params = model.parameters();
+  // Keep the training loop's accumulated gradients aside.
+  std::vector<torch::Tensor> saved;
+  saved.reserve(params.size());
+  for (auto& p : params) {
+    saved.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+    p.mutable_grad().reset();
+  }
+  Rng rng(0);  // evaluation-phase collate: must not depend on it
+  Batch batch = task.collate({&x}, Phase::Eval, rng);
+  Loss loss = task.loss(model.forward(batch.input), batch);
+  loss.value.backward();
+  std::vector<torch::Tensor> flat;
+  flat.reserve(params.size());
+  for (auto& p : params)
+    flat.push_back(p.grad().defined() ? p.grad().reshape({-1}) : at::zeros({p.numel()}, p.options()));
+  torch::Tensor g = at::cat(flat);
+  for (size_t i = 0; i < params.size(); ++i) {
+    params[i].mutable_grad().reset();
+    if (saved[i].defined()) params[i].mutable_grad() = saved[i];
+  }
+  return g;
+}
+
+}  // namespace imlsdk
