@@ -9,7 +9,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "errors.hpp"
+#include "imlsdk/params.hpp"
 #include "imlsdk/text.hpp"
+#include "imlsdk/model.hpp"
 #include "plugin_registry.hpp"
 
 namespace fs = std::filesystem;
@@ -32,38 +34,61 @@ std::string SourceMap::where(const std::string& key) const {
   return file;
 }
 
-// ---- host declarations -----------------------------------------------------------------
+// ---- host declarations: every host key once ---------------------------------------------
+namespace {
+
+const imlsdk::Schema<ExperimentConfig>& experiment_schema() {
+  using E = ExperimentConfig;
+  static const auto s = imlsdk::Schema<E>()
+      .add("name", &E::name, "", "experiment name; results go to <output_dir>/<name> (default: config file name)")
+      .add("seeds", &E::seeds_given, Json(1), "Stage-1 seeds: a list, or a count n meaning 0..n-1")
+      .add("stage2_seeds", &E::stage2_seeds_given, Json(1), "Stage-2 seeds per Stage-1 seed: a list, or a count")
+      .add("output_dir", &E::output_dir, "results", "where results are written")
+      .add("device", &E::device, "cpu", "cpu, cuda or cuda:N")
+      .add("threads", &E::threads, int64_t{0}, "CPU threads for the BLAS (OpenBLAS) GEMMs (0 = every core)")
+      .add("torch_threads", &E::torch_threads, int64_t{1}, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)")
+      .add("resume", &E::resume, true, "skip runs whose results exist for the same config, resume from saved stage models")
+      .add("gap", &E::gap, std::vector<std::string>{"d1consis", "d2consis"}, "the IML gap reported: metric(first) - metric(second), two eval-set names");
+  return s;
+}
+
+const imlsdk::Schema<TrainingConfig>& training_schema() {
+  using T = TrainingConfig;
+  static const auto s = imlsdk::Schema<T>()
+      .add("learning_rate", &T::learning_rate, 5e-5, "peak learning rate (HF Trainer default 5e-5)")
+      .add("batch_size", &T::batch_size, int64_t{128}, "micro-batch size (examples per forward pass)")
+      .add("gradient_accumulation_steps", &T::gradient_accumulation_steps, int64_t{2}, "micro-batches per optimizer step")
+      .add("lr_scheduler", &T::lr_scheduler, "linear", "linear (decay to 0 after warm-up, HF default) or constant")
+      .add("warmup_steps", &T::warmup_steps, int64_t{0}, "linear warm-up steps (wins over warmup_ratio when > 0)")
+      .add("warmup_ratio", &T::warmup_ratio, 0.0, "warm-up as a fraction of the stage's optimizer steps")
+      .add("max_grad_norm", &T::max_grad_norm, 1.0, "global gradient-norm clipping (0 = off)")
+      .add("eval_every", &T::eval_every, int64_t{1}, "evaluate every N epochs (and after each stage's last epoch)")
+      .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch");
+  return s;
+}
+
+const imlsdk::Schema<TokenizerConfig>& tokenizer_schema() {
+  using K = TokenizerConfig;
+  static const auto s = imlsdk::Schema<K>()
+      .add("from", &K::from, "auto", "where the tokenizer comes from: dataset (built from the data), checkpoint (the model's checkpoint folder: tokenizer.json / tokenizer.model), folder (tokenizer.path), or auto (checkpoint when the model loads one, else dataset)")
+      .add("path", &K::path, "", "with from: folder — a folder holding tokenizer.json / tokenizer.model / spiece.model, or one such file (relative to the config's folder)");
+  return s;
+}
+
+}  // namespace
+
 const std::vector<ParamSpec>& experiment_spec() {
-  static const std::vector<ParamSpec> s = {
-      {"name", ParamType::String, "", "experiment name; results go to <output_dir>/<name> (default: config file name)"},
-      {"seeds", ParamType::Any, 1, "Stage-1 seeds: a list, or a count n meaning 0..n-1"},
-      {"stage2_seeds", ParamType::Any, 1, "Stage-2 seeds per Stage-1 seed: a list, or a count"},
-      {"output_dir", ParamType::String, "results", "where results are written"},
-      {"device", ParamType::String, "cpu", "cpu, cuda or cuda:N"},
-      {"threads", ParamType::Int, 0, "CPU threads for the BLAS (OpenBLAS) GEMMs (0 = every core)"},
-      {"torch_threads", ParamType::Int, 1, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)"},
-      {"resume", ParamType::Bool, true, "skip runs whose results exist for the same config, resume from saved stage models"},
-      {"gap", ParamType::List, Json::array({"d1consis", "d2consis"}), "the IML gap reported: EM(first) - EM(second)"},
-  };
+  static const auto s = experiment_schema().specs();
   return s;
 }
 
 const std::vector<ParamSpec>& training_spec() {
-  static const std::vector<ParamSpec> s = {
-      {"learning_rate", ParamType::Float, 5e-5, "peak learning rate (HF Trainer default 5e-5)"},
-      {"batch_size", ParamType::Int, 128, "micro-batch size (examples per forward pass)"},
-      {"gradient_accumulation_steps", ParamType::Int, 2, "micro-batches per optimizer step"},
-      {"lr_scheduler", ParamType::String, "linear", "linear (decay to 0 after warm-up, HF default) or constant"},
-      {"warmup_steps", ParamType::Int, 0, "linear warm-up steps (wins over warmup_ratio when > 0)"},
-      {"warmup_ratio", ParamType::Float, 0.0, "warm-up as a fraction of the stage's optimizer steps"},
-      {"max_grad_norm", ParamType::Float, 1.0, "global gradient-norm clipping (0 = off)"},
-      {"block_size", ParamType::Int, 48, "maximum tokens per example (longer ones are truncated)"},
-      {"mask_padding", ParamType::Bool, true, "leave padding out of the loss (false = the reference's unmasked EOS padding)"},
-      {"pad_to_block", ParamType::Bool, false, "pad every batch to block_size as the reference does (default: to the longest example)"},
-      {"eval_every", ParamType::Int, 1, "evaluate every N epochs (and after each stage's last epoch)"},
-      {"eval_batch_size", ParamType::Int, 256, "examples per evaluation batch"},
-      {"max_new_tokens", ParamType::Int, 8, "greedy tokens generated for exact match"},
-  };
+  static const auto s = training_schema().specs();
+  return s;
+}
+
+const std::vector<ParamSpec>& tokenizer_spec() {
+  static const auto s = tokenizer_schema().specs();
   return s;
 }
 
@@ -114,9 +139,14 @@ Json to_json(const YAML::Node& n, const std::string& path, SourceMap& src, int l
     }
     case YAML::NodeType::Map: {
       Json o = Json::object();
+      std::map<std::string, int> first_line;
       for (const auto& kv : n) {
         const std::string key = kv.first.as<std::string>();
         const std::string p = path.empty() ? key : path + "." + key;
+        const int line = kv.first.Mark().line + 1;
+        if (!first_line.emplace(key, line).second && line_override == 0)
+          throw UserError(src.file + ":" + std::to_string(line) + ": '" + p + "' is given twice (lines " +
+                          std::to_string(first_line.at(key)) + " and " + std::to_string(line) + "); keep one");
         if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
         o[key] = to_json(kv.second, p, src, line_override);
         if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
@@ -200,29 +230,14 @@ std::vector<uint64_t> seed_list(const Json& v, const std::string& key, const Sou
 }
 
 TrainingConfig training_from(const Json& t, const std::string& path, const SourceMap& src) {
-  TrainingConfig c;
-  c.learning_rate = t.at("learning_rate").get<double>();
-  c.batch_size = t.at("batch_size").get<int64_t>();
-  c.gradient_accumulation_steps = t.at("gradient_accumulation_steps").get<int64_t>();
-  c.lr_scheduler = t.at("lr_scheduler").get<std::string>();
-  c.warmup_steps = t.at("warmup_steps").get<int64_t>();
-  c.warmup_ratio = t.at("warmup_ratio").get<double>();
-  c.max_grad_norm = t.at("max_grad_norm").get<double>();
-  c.block_size = t.at("block_size").get<int64_t>();
-  c.mask_padding = t.at("mask_padding").get<bool>();
-  c.pad_to_block = t.at("pad_to_block").get<bool>();
-  c.eval_every = t.at("eval_every").get<int64_t>();
-  c.eval_batch_size = t.at("eval_batch_size").get<int64_t>();
-  c.max_new_tokens = t.at("max_new_tokens").get<int64_t>();
+  const TrainingConfig c = training_schema().read(t);
   auto positive = [&](int64_t v, const char* k) {
     if (v < 1) fail(src, path + "." + k, "must be >= 1, got " + std::to_string(v));
   };
   positive(c.batch_size, "batch_size");
   positive(c.gradient_accumulation_steps, "gradient_accumulation_steps");
-  positive(c.block_size, "block_size");
   positive(c.eval_every, "eval_every");
   positive(c.eval_batch_size, "eval_batch_size");
-  positive(c.max_new_tokens, "max_new_tokens");
   if (c.learning_rate < 0) fail(src, path + ".learning_rate", "must be >= 0");
   if (c.lr_scheduler != "linear" && c.lr_scheduler != "constant")
     fail(src, path + ".lr_scheduler", "expected linear or constant, got '" + c.lr_scheduler + "'");
@@ -251,7 +266,10 @@ void set_override(YAML::Node root, const std::string& assignment) {
     if (parts[i].empty()) throw UserError("override '" + assignment + "': empty key part");
     if (cur.IsSequence()) {
       size_t idx = 0;
-      try { idx = std::stoul(parts[i]); } catch (...) {
+      try {
+        if (parts[i].find_first_not_of("0123456789") != std::string::npos) throw 0;
+        idx = std::stoul(parts[i]);
+      } catch (...) {
         throw UserError("override '" + assignment + "': '" + parts[i] + "' must be a list index");
       }
       if (idx >= cur.size()) throw UserError("override '" + assignment + "': index " + parts[i] + " out of range");
@@ -263,7 +281,13 @@ void set_override(YAML::Node root, const std::string& assignment) {
   }
   YAML::Node last = chain.back();
   if (last.IsSequence()) {
-    size_t idx = std::stoul(parts.back());
+    size_t idx = 0;
+    try {
+      if (parts.back().find_first_not_of("0123456789") != std::string::npos) throw 0;
+      idx = std::stoul(parts.back());
+    } catch (...) {
+      throw UserError("override '" + assignment + "': '" + parts.back() + "' must be a list index");
+    }
     if (idx >= last.size()) throw UserError("override '" + assignment + "': index out of range");
     last[idx] = parsed;
   } else {
@@ -338,29 +362,22 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   }
   cfg.base_dir = fs::absolute(fs::path(path)).parent_path().string();
 
-  const std::vector<std::string> sections = {"experiment", "data", "tags", "model", "optimizer",
-                                             "training", "stages", "analyses"};
+  const std::vector<std::string> sections = {"experiment", "data", "tags", "task", "tokenizer", "model",
+                                             "optimizer", "training", "stages", "analyses"};
   for (auto it = doc.begin(); it != doc.end(); ++it)
     if (std::find(sections.begin(), sections.end(), it.key()) == sections.end())
       fail(src, it.key(), "unknown section" + suggest(it.key(), sections));
 
   // experiment
   const Json exp = validate(doc.value("experiment", Json()), experiment_spec(), "experiment", src, "section experiment");
-  cfg.experiment.name = exp.at("name").get<std::string>();
+  const Json& gap = exp.at("gap");
+  if (gap.size() != 2 || !gap[0].is_string() || !gap[1].is_string())
+    fail(src, "experiment.gap", "expected two eval-set names, e.g. [d1consis, d2consis], got " + gap.dump());
+  cfg.experiment = experiment_schema().read(exp);
   if (cfg.experiment.name.empty()) cfg.experiment.name = fs::path(path).stem().string();
   cfg.experiment.seeds = seed_list(exp.at("seeds"), "experiment.seeds", src);
   cfg.experiment.stage2_seeds = seed_list(exp.at("stage2_seeds"), "experiment.stage2_seeds", src);
-  cfg.experiment.output_dir = exp.at("output_dir").get<std::string>();
-  cfg.experiment.device = exp.at("device").get<std::string>();
-  cfg.experiment.threads = exp.at("threads").get<int64_t>();
-  cfg.experiment.torch_threads = exp.at("torch_threads").get<int64_t>();
   if (cfg.experiment.torch_threads < 0) fail(src, "experiment.torch_threads", "must be >= 0");
-  cfg.experiment.resume = exp.at("resume").get<bool>();
-  const Json& gap = exp.at("gap");
-  if (gap.size() != 2 || !gap[0].is_string() || !gap[1].is_string())
-    fail(src, "experiment.gap", "expected two eval-set names, e.g. [d1consis, d2consis]");
-  cfg.experiment.gap_reliable = gap[0].get<std::string>();
-  cfg.experiment.gap_unreliable = gap[1].get<std::string>();
   if (cfg.experiment.threads < 0) fail(src, "experiment.threads", "must be >= 0");
   const std::string& dev = cfg.experiment.device;
   if (dev != "cpu" && dev.rfind("cuda", 0) != 0) fail(src, "experiment.device", "expected cpu, cuda or cuda:N, got '" + dev + "'");
@@ -371,6 +388,12 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   cfg.data = plugin_section(doc, "data", imlsdk::Kind::Dataset, reg, src, nullptr);
   cfg.tags = plugin_section(doc, "tags", imlsdk::Kind::Tag, reg, src, "random_string");
   cfg.model = plugin_section(doc, "model", imlsdk::Kind::Model, reg, src, nullptr);
+  {
+    // A config without a task section gets the task the model family trains with.
+    const auto model = reg.get_as<imlsdk::ModelPlugin>(cfg.model.plugin);
+    const std::string task = model->default_task();
+    cfg.task = plugin_section(doc, "task", imlsdk::Kind::Task, reg, src, task.c_str());
+  }
   cfg.optimizer = plugin_section(doc, "optimizer", imlsdk::Kind::Optimizer, reg, src, "adafactor");
   if (doc.contains("analyses")) {
     const Json& an = doc.at("analyses");
@@ -380,6 +403,19 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
                                             imlsdk::Kind::Analysis, reg, src, nullptr, an[i].is_null() ? Json::object() : an[i]));
   } else {
     cfg.analyses.push_back(plugin_section(Json(), "analyses", imlsdk::Kind::Analysis, reg, src, "exact_match", Json::object()));
+  }
+
+  // tokenizer
+  const Json tok = validate(doc.value("tokenizer", Json()), tokenizer_spec(), "tokenizer", src, "section tokenizer");
+  cfg.tokenizer = tokenizer_schema().read(tok);
+  {
+    const std::vector<std::string> from = {"auto", "dataset", "checkpoint", "folder"};
+    if (std::find(from.begin(), from.end(), cfg.tokenizer.from) == from.end())
+      fail(src, "tokenizer.from", "expected auto, dataset, checkpoint or folder, got '" + cfg.tokenizer.from + "'");
+    if (cfg.tokenizer.from == "folder" && cfg.tokenizer.path.empty())
+      fail(src, "tokenizer.path", "tokenizer.from: folder needs tokenizer.path (a folder with tokenizer.json or tokenizer.model)");
+    if (cfg.tokenizer.from != "folder" && !cfg.tokenizer.path.empty())
+      fail(src, "tokenizer.path", "is only read with tokenizer.from: folder (from is '" + cfg.tokenizer.from + "')");
   }
 
   // training
@@ -450,6 +486,8 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   };
   r["data"] = sec(cfg.data);
   r["tags"] = sec(cfg.tags);
+  r["task"] = sec(cfg.task);
+  r["tokenizer"] = tok;
   r["model"] = sec(cfg.model);
   r["optimizer"] = sec(cfg.optimizer);
   r["training"] = training;
@@ -457,6 +495,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   r["analyses"] = Json::array();
   for (const auto& a : cfg.analyses) r["analyses"].push_back(sec(a));
   cfg.resolved = r;
+  cfg.source = src;
   return cfg;
 }
 

@@ -25,20 +25,18 @@ struct PluginSection {
   Json params;         // every declared key, defaults filled in
 };
 
+// Host settings: each key is declared once, in config.cpp's schemas (name, default, help); the
+// structs below only hold the values.
 struct TrainingConfig {
-  double learning_rate = 5e-5;
-  int64_t batch_size = 128;
-  int64_t gradient_accumulation_steps = 2;
-  std::string lr_scheduler = "linear";
+  double learning_rate = 0;
+  int64_t batch_size = 0;
+  int64_t gradient_accumulation_steps = 0;
+  std::string lr_scheduler;
   int64_t warmup_steps = 0;
-  double warmup_ratio = 0.0;
-  double max_grad_norm = 1.0;
-  int64_t block_size = 48;
-  bool mask_padding = true;
-  bool pad_to_block = false;
-  int64_t eval_every = 1;
-  int64_t eval_batch_size = 256;
-  int64_t max_new_tokens = 8;
+  double warmup_ratio = 0;
+  double max_grad_norm = 0;
+  int64_t eval_every = 0;
+  int64_t eval_batch_size = 0;
 };
 
 struct StageConfig {
@@ -52,30 +50,40 @@ struct StageConfig {
 
 struct ExperimentConfig {
   std::string name;
+  Json seeds_given, stage2_seeds_given;  // as written: a count or a list
   std::vector<uint64_t> seeds;
   std::vector<uint64_t> stage2_seeds;
-  std::string output_dir = "results";
-  std::string device = "cpu";
+  std::string output_dir;
+  std::string device;
   int64_t threads = 0;        // BLAS threads, 0 = every core
   int64_t torch_threads = 1;  // LibTorch's own (OpenMP) intra-op threads
   bool resume = true;
-  std::string gap_reliable = "d1consis", gap_unreliable = "d2consis";
+  std::vector<std::string> gap;  // {reliable, unreliable} eval sets
+};
+
+// Where the run's tokenizer comes from.
+struct TokenizerConfig {
+  std::string from;  // auto | dataset | checkpoint | folder
+  std::string path;  // the folder (or file), with from: folder
 };
 
 struct Config {
   std::string file;      // the YAML file
   std::string base_dir;  // its folder: relative data paths resolve against it
   ExperimentConfig experiment;
-  PluginSection data, tags, model, optimizer;
+  PluginSection data, tags, task, model, optimizer;
   std::vector<PluginSection> analyses;
+  TokenizerConfig tokenizer;
   TrainingConfig training;
   std::vector<StageConfig> stages;
   Json resolved;  // the whole config with defaults, as written to results
+  SourceMap source;  // where each key came from, for errors found after loading
 };
 
-// Host-owned declarations (also used to print `imlhost --help-config`).
+// Host-owned declarations (also printed by `imlhost plugins host`).
 const std::vector<imlsdk::ParamSpec>& experiment_spec();
 const std::vector<imlsdk::ParamSpec>& training_spec();
+const std::vector<imlsdk::ParamSpec>& tokenizer_spec();
 const std::vector<imlsdk::ParamSpec>& stage_spec();
 
 // Loads, applies `overrides` ("dotted.key=value"), resolves plugins and validates everything.

@@ -13,7 +13,8 @@
 #include "errors.hpp"
 #include "imlsdk/version.hpp"
 #include "plugin_registry.hpp"
-#include "runner.hpp"
+#include "environment.hpp"
+#include "experiment.hpp"
 
 using namespace imlcore;
 
@@ -101,9 +102,9 @@ int main(int argc, char** argv) {
     PluginRegistry reg;
     Config cfg = load_config(config_path, overrides, reg);
     if (command == "validate") {
-      preflight(cfg, reg);
-      std::printf("%s: ok (data %s, tags %s, model %s, optimizer %s, %zu stage(s), %zu seed(s) x %zu stage-2 seed(s))\n",
-                  config_path.c_str(), cfg.data.plugin.c_str(), cfg.tags.plugin.c_str(), cfg.model.plugin.c_str(),
+      validate_experiment(cfg, reg);
+      std::printf("%s: ok (data %s, tags %s, task %s, model %s, optimizer %s, %zu stage(s), %zu seed(s) x %zu stage-2 seed(s))\n",
+                  config_path.c_str(), cfg.data.plugin.c_str(), cfg.tags.plugin.c_str(), cfg.task.plugin.c_str(), cfg.model.plugin.c_str(),
                   cfg.optimizer.plugin.c_str(), cfg.stages.size(), cfg.experiment.seeds.size(),
                   cfg.experiment.stage2_seeds.size());
       return 0;

@@ -10,39 +10,26 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "imlsdk/files.hpp"
 
 namespace fs = std::filesystem;
 
 namespace imlcore {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const fs::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError(path + ": cannot write (" + std::strerror(errno) + ")");
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UserError(path + ": write failed");
-    }
-  }
-  fs::rename(tmp, p, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw UserError(path + ": cannot rename into place: " + ec.message());
+  try {
+    imlsdk::write_file_atomic(path, content);
+  } catch (const std::runtime_error& e) {
+    throw UserError(e.what());
   }
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  try {
+    return imlsdk::read_file(path);
+  } catch (const std::runtime_error& e) {
+    throw UserError(e.what());
+  }
 }
 
 std::string format_double(double v) {

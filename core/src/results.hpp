@@ -1,5 +1,6 @@
-// Result files: written atomically (temp file in the same folder, then rename), so a crash or a
-// refused input never leaves a half-written file behind.
+// Result files: written atomically (temp file in the same folder, fsync, rename, fsync of the
+// folder), so a crash or a refused input never leaves a half-written file behind. Errors are
+// UserErrors naming the path.
 #pragma once
 #include <string>
 

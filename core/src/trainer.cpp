@@ -1,13 +1,12 @@
 #include "trainer.hpp"
 
 #include <ATen/ATen.h>
-#include <c10/core/GradMode.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "errors.hpp"
-#include "imlsdk/batching.hpp"
 #include "progress.hpp"
 
 namespace imlcore {
@@ -21,22 +20,27 @@ double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total) {
   return t.learning_rate * std::max(0.0, left);
 }
 
-StageStats train_stage(imlsdk::LanguageModel& model, const StageRun& run) {
+uint64_t micro_batch_seed(uint64_t batch_seed, int64_t epoch, int64_t index) {
+  uint64_t h = batch_seed ^ 0x9E3779B97F4A7C15ULL;
+  for (uint64_t v : {static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)}) {
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9ULL;
+  }
+  return h;
+}
+
+StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   const StageConfig& st = *run.stage;
   const TrainingConfig& t = st.training;
-  StageStats stats;
-  if (run.examples->empty() && st.epochs > 0)
+  const imlsdk::Task& task = *run.task;
+  const std::vector<imlsdk::Example>& xs = *run.examples;
+  if (xs.empty() && st.epochs > 0)
     throw UserError("stage '" + st.name + "': train subset '" + st.train_subset + "' is empty");
 
-  // Tokenize once; the order is the dataset's (shuffled once at generation, spec §5).
-  std::vector<std::vector<int64_t>> seqs;
-  seqs.reserve(run.examples->size());
-  for (const auto& ex : *run.examples)
-    seqs.push_back(imlsdk::encode_for_training(*run.tokenizer, ex.text, t.block_size));
-
-  const int64_t n = static_cast<int64_t>(seqs.size());
+  const int64_t n = static_cast<int64_t>(xs.size());
+  const int64_t accum = t.gradient_accumulation_steps;
   const int64_t micro_per_epoch = (n + t.batch_size - 1) / t.batch_size;
-  const int64_t steps_per_epoch = (micro_per_epoch + t.gradient_accumulation_steps - 1) / t.gradient_accumulation_steps;
+  const int64_t steps_per_epoch = (micro_per_epoch + accum - 1) / accum;
   const int64_t total_steps = steps_per_epoch * st.epochs;
 
   std::vector<at::Tensor> params;
@@ -47,41 +51,39 @@ StageStats train_stage(imlsdk::LanguageModel& model, const StageRun& run) {
   }
   auto optimizer = run.optimizer->create(st.optimizer_params, named);
 
+  StageStats stats;
   ProgressBar bar(run.label, std::max<int64_t>(1, total_steps));
   int64_t step = 0;
   double loss_ema = 0;
   for (int64_t epoch = 1; epoch <= st.epochs; ++epoch) {
     model.train();
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      const int64_t first_micro = s * t.gradient_accumulation_steps;
-      const int64_t last_micro = std::min(micro_per_epoch, first_micro + t.gradient_accumulation_steps);
+      const int64_t first = s * accum, last = std::min(micro_per_epoch, first + accum);
       double step_loss = 0;
-      for (int64_t m = first_micro; m < last_micro; ++m) {
-        const int64_t b0 = m * t.batch_size, b1 = std::min(n, b0 + t.batch_size);
-        std::vector<std::vector<int64_t>> mb(seqs.begin() + b0, seqs.begin() + b1);
-        imlsdk::Batch batch = imlsdk::collate(mb, run.tokenizer->pad_id(), t.mask_padding,
-                                              t.pad_to_block ? t.block_size : 0);
-        imlsdk::ForwardArgs args;
-        args.input_ids = batch.input_ids.to(run.device);
-        args.attention_mask = batch.attention_mask.to(run.device);
-        at::Tensor logits = model.forward(args);
+      for (int64_t m = first; m < last; ++m) {
+        imlsdk::Rng rng(micro_batch_seed(run.batch_seed, epoch, m));
+        const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
+        imlsdk::Batch batch = task.collate(examples, imlsdk::Phase::Train, rng);  // examples -> tensors
+        imlsdk::ModelOutput out = model.forward(batch.input);                     // forward
         // HF Trainer divides each micro-batch loss by the accumulation steps.
-        at::Tensor loss = imlsdk::causal_lm_loss(logits, batch.labels.to(run.device)) /
-                          static_cast<double>(t.gradient_accumulation_steps);
-        loss.backward();
+        at::Tensor loss = task.loss(out, batch).value / static_cast<double>(accum);  // loss
+        loss.backward();                                                            // backward
         step_loss += loss.item<double>();
-        stats.tokens += batch.tokens;
+        stats.units += batch.units;
       }
-      if (t.max_grad_norm > 0) imlsdk::clip_grad_norm(params, t.max_grad_norm, 2.0);
-      optimizer->step(scheduled_lr(t, step, total_steps));
+      if (t.max_grad_norm > 0) imlsdk::clip_grad_norm(params, t.max_grad_norm, 2.0);  // clip
+      const double lr = scheduled_lr(t, step, total_steps);
+      optimizer->step(lr);                                                            // step
       for (auto& p : params) p.mutable_grad().reset();
       ++step;
+
       loss_ema = step == 1 ? step_loss : 0.9 * loss_ema + 0.1 * step_loss;
       stats.last_loss = step_loss;
       char status[64];
       std::snprintf(status, sizeof status, "epoch %lld/%lld loss %.4f", static_cast<long long>(epoch),
                     static_cast<long long>(st.epochs), loss_ema);
       bar.update(step, status);
+      if (run.on_step) run.on_step({epoch, step, total_steps, step_loss, lr});
     }
     const bool eval_now = (epoch % t.eval_every == 0) || epoch == st.epochs;
     if (eval_now && run.on_eval) {

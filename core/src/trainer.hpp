@@ -1,35 +1,43 @@
 // One training stage: the loop HF Trainer runs by default — sequential micro-batches, gradient
 // accumulation, global-norm clipping, linear decay with optional warm-up, one optimizer step —
-// written out so it can be read in one sitting.
+// written out so it can be read in one sitting. It knows nothing of the task: the task plugin
+// turns examples into tensors and computes the loss, so causal LMs, seq2seq models and image
+// classifiers train through the same lines.
 #pragma once
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
-
-#include <c10/core/Device.h>
 
 #include "config.hpp"
 #include "imlsdk/data.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/optimizer.hpp"
+#include "imlsdk/task.hpp"
 
 namespace imlcore {
 
+struct StepInfo {
+  int64_t epoch = 0;  // 1-based
+  int64_t step = 0;   // optimizer steps done in this stage
+  int64_t total_steps = 0;
+  double loss = 0;    // this step's training loss
+  double lr = 0;
+};
+
 struct StageRun {
   const StageConfig* stage = nullptr;
-  const std::vector<imlsdk::Example>* examples = nullptr;
-  const imlsdk::Tokenizer* tokenizer = nullptr;
+  const std::vector<imlsdk::Example>* examples = nullptr;  // in training order
+  const imlsdk::Task* task = nullptr;
   const imlsdk::OptimizerPlugin* optimizer = nullptr;
-  c10::Device device = c10::Device("cpu");
-  std::string label;  // progress-bar label
-  // Called after epoch e (1-based) when it is an evaluation epoch.
-  std::function<void(int64_t epoch)> on_eval;
+  uint64_t batch_seed = 0;  // seeds each micro-batch's Rng (online sampling), with epoch and index
+  std::string label;        // progress-bar label
+  std::function<void(const StepInfo&)> on_step;  // after every optimizer step
+  std::function<void(int64_t epoch)> on_eval;    // after an evaluation epoch (0: stage of 0 epochs)
 };
 
 struct StageStats {
   int64_t optimizer_steps = 0;
-  int64_t tokens = 0;  // real tokens trained on
+  int64_t units = 0;  // tokens (or images) trained on
   double seconds = 0;
   double last_loss = 0;
 };
@@ -37,6 +45,10 @@ struct StageStats {
 // The learning rate at optimizer step `step` (0-based) of `total`, as HF's schedules compute it.
 double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total);
 
-StageStats train_stage(imlsdk::LanguageModel& model, const StageRun& run);
+// The Rng seed of micro-batch `index` of `epoch`: a pure function, so a resumed run draws the
+// same online samples as an uninterrupted one.
+uint64_t micro_batch_seed(uint64_t batch_seed, int64_t epoch, int64_t index);
+
+StageStats train_stage(imlsdk::Model& model, const StageRun& run);
 
 }  // namespace imlcore

@@ -74,12 +74,21 @@ class Schema {
   }
 
   // The struct from validated params (the host has filled every default in). Keys absent from
-  // `params` keep their declared default.
+  // `params` keep their declared default. A value of the wrong type (e.g. a list of numbers
+  // where strings are declared) is a std::invalid_argument naming the key.
   S read(const Json& params) const {
     S s{};
     for (const auto& f : fields_) {
       const Json& v = params.contains(f.spec.key) ? params.at(f.spec.key) : f.spec.default_value;
-      if (!v.is_null()) f.read(v, s);
+      if (v.is_null()) continue;
+      try {
+        f.read(v, s);
+      } catch (const Json::exception&) {
+        throw std::invalid_argument("'" + f.spec.key + "': expected " +
+                                    param_type_name(f.spec.type) +
+                                    (f.spec.type == ParamType::List ? " of strings" : "") +
+                                    ", got " + v.dump());
+      }
     }
     return s;
   }
@@ -93,7 +102,12 @@ class Schema {
       if (!json_matches(hf.at(f.hf_key), f.spec.type))
         throw std::invalid_argument(where + ": '" + f.hf_key + "' must be " +
                                     param_type_name(f.spec.type) + ", got " + hf.at(f.hf_key).dump());
-      f.read(hf.at(f.hf_key), s);
+      try {
+        f.read(hf.at(f.hf_key), s);
+      } catch (const Json::exception&) {
+        throw std::invalid_argument(where + ": '" + f.hf_key + "' must be " +
+                                    param_type_name(f.spec.type) + ", got " + hf.at(f.hf_key).dump());
+      }
     }
     return s;
   }

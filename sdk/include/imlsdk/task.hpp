@@ -28,6 +28,7 @@ struct Batch {
   torch::Tensor labels;  // the targets, in the task's layout; -100 = ignored
   int64_t examples = 0;
   int64_t units = 0;     // real tokens (text) or images: what throughput counts
+  int64_t targets = 0;   // target units the loss averages over (labels that are not -100)
 };
 
 struct Loss {

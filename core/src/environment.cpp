@@ -1,0 +1,46 @@
+#include "environment.hpp"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "errors.hpp"
+
+namespace imlcore {
+
+std::string configure_threads(int64_t blas_threads, int64_t torch_threads) {
+  const int64_t cores = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const int64_t nb = blas_threads > 0 ? blas_threads : cores;
+  const int64_t nt = torch_threads > 0 ? torch_threads : cores;
+  at::set_num_threads(static_cast<int>(nt));
+  using SetFn = void (*)(int);
+  std::string blas = "blas default";
+  if (auto fn = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    fn(static_cast<int>(nb));
+    blas = "openblas " + std::to_string(nb);
+  }
+  return "torch " + std::to_string(at::get_num_threads()) + ", " + blas;
+}
+
+void configure_memory() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+c10::Device parse_device(const std::string& name) {
+  try {
+    c10::Device dev(name);
+    if (dev.is_cuda() && !at::hasCUDA())
+      throw UserError("experiment.device: '" + name + "' requested but this LibTorch has no CUDA device available");
+    return dev;
+  } catch (const c10::Error&) {
+    throw UserError("experiment.device: cannot parse '" + name + "'");
+  }
+}
+
+}  // namespace imlcore
