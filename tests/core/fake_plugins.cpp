@@ -1,5 +1,5 @@
 // Deliberately broken plugin modules for the loader's refusal tests.
-#include "imlsdk/data.hpp"
+#include "imlsdk/tags.hpp"
 
 #ifndef FAKE_NO_ENTRY
 namespace {
@@ -11,12 +11,14 @@ class FakeTags : public imlsdk::TagPlugin {
 
 extern "C" BOOST_SYMBOL_EXPORT const imlsdk_entry_v1* imlsdk_plugin_entry() {
   static const imlsdk_entry_v1 e = {IMLSDK_ENTRY_MAGIC, 1,
-#ifdef FAKE_WRONG_MAJOR
-                                    IMLSDK_VERSION_MAJOR + 98,
+#if defined(FAKE_WRONG_MAJOR)
+                                    IMLSDK_VERSION_MAJOR + 98, 0, 0,
+#elif defined(FAKE_SDK1)
+                                    1, 1, 0,  // what a plugin built against SDK 1.1 declares
 #else
-                                    IMLSDK_VERSION_MAJOR,
+                                    IMLSDK_VERSION_MAJOR, 0, 0,
 #endif
-                                    0, 0, static_cast<uint32_t>(imlsdk::Kind::Tag), "fake", "0.0.1", "a fake",
+ static_cast<uint32_t>(imlsdk::Kind::Tag), "fake", "0.0.1", "a fake",
 #ifdef FAKE_WRONG_TORCH
                                     "0.4.1",
 #else

@@ -143,8 +143,33 @@ TEST_F(ConfigTest, StageErrors) {
 
 TEST_F(ConfigTest, BadOverrides) {
   EXPECT_HAS(refusal(kValid, {"model.hidden_size"}), "expected dotted.key=value");
+  EXPECT_HAS(refusal(kValid, {"stages.x=1"}), "'x' must be a list index");
+  EXPECT_HAS(refusal(kValid, {"stages.x.epochs=1"}), "'x' must be a list index");
+  EXPECT_HAS(refusal(kValid, {"stages.7.epochs=1"}), "out of range");
   EXPECT_HAS(refusal(kValid, {"model.hiden_size=3"}), "command line override: 'model.hiden_size': unknown key");
   EXPECT_HAS(refusal(kValid, {"experiment.seeds=[1, 1]"}), "listed twice");
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreRefusedWithBothLines) {
+  const std::string msg = refusal(replace(kValid, "  num_x: 100\n", "  num_x: 100\n  num_x: 200\n"));
+  EXPECT_HAS(msg, "'data.num_x' is given twice (lines 7 and 8)");
+  EXPECT_HAS(refusal(std::string(kValid) + "model:\n  plugin: pythia\n"), "'model' is given twice");
+}
+
+TEST_F(ConfigTest, TaskDefaultsToTheModelsFamilyAndTokenizerSectionIsChecked) {
+  const Config c = load_config(write(kValid), {}, *reg_);
+  EXPECT_EQ(c.task.plugin, "causal_lm");
+  EXPECT_EQ(c.task.params.at("block_size"), 48);
+  EXPECT_EQ(c.tokenizer.from, "auto");
+  EXPECT_EQ(c.resolved.at("task").at("plugin"), "causal_lm");
+  EXPECT_HAS(refusal(kValid, {"tokenizer.from=hub"}), "expected auto, dataset, checkpoint or folder");
+  EXPECT_HAS(refusal(kValid, {"tokenizer.from=folder"}), "needs tokenizer.path");
+  EXPECT_HAS(refusal(kValid, {"tokenizer.path=x"}), "only read with tokenizer.from: folder");
+  EXPECT_HAS(refusal(kValid, {"task.block_sise=3"}), "did you mean block_size");
+}
+
+TEST_F(ConfigTest, WronglyTypedListsAreRefused) {
+  EXPECT_HAS(refusal(kValid, {"experiment.gap=[1, 2]"}), "expected two eval-set names");
 }
 
 }  // namespace

@@ -32,9 +32,16 @@ TEST(Loader, LoadsARealPluginAndDescribesIt) {
 
 TEST(Loader, RefusesAWrongSdkMajorNamingBothVersions) {
   const std::string msg = refusal(fake("fake_wrong_major"));
-  EXPECT_NE(msg.find("imlsdk 99.0.0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("imlsdk " + std::to_string(IMLSDK_VERSION_MAJOR + 98) + ".0.0"), std::string::npos) << msg;
   EXPECT_NE(msg.find("imlsdk " IMLSDK_VERSION_STRING), std::string::npos) << msg;
   EXPECT_NE(msg.find("fake_wrong_major.so"), std::string::npos) << msg;
+}
+
+TEST(Loader, RefusesAnSdk1PluginNamingBothVersions) {
+  const std::string msg = refusal(fake("fake_sdk1"));
+  EXPECT_NE(msg.find("imlsdk 1.1.0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("imlsdk " IMLSDK_VERSION_STRING), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fake_sdk1.so"), std::string::npos) << msg;
 }
 
 TEST(Loader, RefusesAnotherLibTorch) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "imlqa/answers.hpp"
 #include "imlsdk/text.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
@@ -31,19 +32,19 @@ TEST(Stats, PairedTTest) {
 }
 
 TEST(Text, NormalisationAsSpecified) {
-  EXPECT_EQ(imlsdk::normalize_answer("  The  Beatles! "), "beatles");
-  EXPECT_EQ(imlsdk::normalize_answer("an Apple, a day"), "apple day");
-  EXPECT_EQ(imlsdk::normalize_answer("TRUE"), "true");
-  EXPECT_TRUE(imlsdk::exact_match("the 1920s", "1920s"));
-  EXPECT_TRUE(imlsdk::exact_match("France", "United States;France"));
-  EXPECT_FALSE(imlsdk::exact_match("Franc", "France"));
-  EXPECT_FALSE(imlsdk::exact_match("", "France"));
+  EXPECT_EQ(imlqa::normalize_answer("  The  Beatles! "), "beatles");
+  EXPECT_EQ(imlqa::normalize_answer("an Apple, a day"), "apple day");
+  EXPECT_EQ(imlqa::normalize_answer("TRUE"), "true");
+  EXPECT_TRUE(imlqa::exact_match("the 1920s", "1920s"));
+  EXPECT_TRUE(imlqa::exact_match("France", "United States;France"));
+  EXPECT_FALSE(imlqa::exact_match("Franc", "France"));
+  EXPECT_FALSE(imlqa::exact_match("", "France"));
 }
 
 TEST(Text, PredictionExtraction) {
-  EXPECT_EQ(imlsdk::extract_prediction(" Queen\nQ: what"), "Queen");
-  EXPECT_EQ(imlsdk::extract_prediction("Q: who\nA: Cleopatra\nQ: x"), "Cleopatra");
-  EXPECT_EQ(imlsdk::extract_prediction("true"), "true");
+  EXPECT_EQ(imlqa::extract_prediction(" Queen\nQ: what"), "Queen");
+  EXPECT_EQ(imlqa::extract_prediction("Q: who\nA: Cleopatra\nQ: x"), "Cleopatra");
+  EXPECT_EQ(imlqa::extract_prediction("true"), "true");
 }
 
 TEST(Schedule, LinearDecayWithWarmupAsHf) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -57,7 +58,10 @@ TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
     ASSERT_TRUE(fs::exists(d / "config.json")) << d;
     const Json manifest = Json::parse(slurp(d / "manifest.json"));
     EXPECT_TRUE(manifest.at("complete").get<bool>());
-    EXPECT_EQ(manifest.at("libtorch_version").get<std::string>().substr(0, 2), manifest.at("libtorch_version").get<std::string>().substr(0, 2));
+    EXPECT_EQ(manifest.at("libtorch_version").get<std::string>(), TORCH_VERSION);
+    EXPECT_EQ(manifest.at("config_hash").get<std::string>().size(), 16u);
+    // one throughput entry per stage and Stage-2 seed: stage1 once, stage2 twice
+    EXPECT_EQ(manifest.at("stages").size(), 3u) << manifest.dump(2);
     EXPECT_FALSE(manifest.at("plugins").empty());
     EXPECT_TRUE(manifest.contains("project_commit"));
     EXPECT_TRUE(fs::exists(d / "before_stage2.safetensors"));
@@ -94,11 +98,17 @@ TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
   ASSERT_EQ(r2.code, 0) << r2.output;
   EXPECT_EQ(slurp(out / "tiny/1/metrics.jsonl"), slurp(out2 / "tiny/1/metrics.jsonl"));
 
-  // Resume: running again skips completed work and reproduces the same summary.
+  // Resume: running again skips completed work and reproduces the same files.
+  const std::string metrics_before = slurp(out / "tiny/0/metrics.jsonl");
+  const std::string summary_before = slurp(out / "tiny/summary.json");
+  const Json manifest_before = Json::parse(slurp(out / "tiny/0/manifest.json"));
   const Result r3 = run(kTiny + " experiment.output_dir=" + out.string());
   ASSERT_EQ(r3.code, 0) << r3.output;
   EXPECT_NE(r3.output.find("skipped (resume)"), std::string::npos) << r3.output;
-  EXPECT_EQ(slurp(out / "tiny/0/metrics.jsonl").size() > 0, true);
+  EXPECT_EQ(slurp(out / "tiny/0/metrics.jsonl"), metrics_before);
+  EXPECT_EQ(slurp(out / "tiny/summary.json"), summary_before);
+  EXPECT_EQ(Json::parse(slurp(out / "tiny/0/manifest.json")).at("stages"), manifest_before.at("stages"))
+      << "a resumed run must not duplicate the per-stage entries";
 }
 
 TEST(EndToEnd, BadInputFailsWithOneLineAndExitCode2) {
@@ -116,6 +126,22 @@ TEST(EndToEnd, BadInputFailsWithOneLineAndExitCode2) {
   const Result bad_value = run(kTiny + " experiment.output_dir=" + out.string() + " data.n_intersection=0");
   EXPECT_EQ(bad_value.code, 2) << bad_value.output;
   EXPECT_NE(bad_value.output.find("n_intersection"), std::string::npos) << bad_value.output;
+
+  // Names and values only the plugins can check: refused before anything is written.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"experiment.gap=[d1consis,d9consis]", "no eval set named 'd9consis'"},
+      {"analyses=[{plugin: exact_match, sets: [1]}]", "'sets': expected list of strings"},
+      {"analyses=[{plugin: exact_match, sets: [d1consis, nosuchset]}]", "no eval set named 'nosuchset'"},
+      {"task.block_size=100", "block_size 100 exceeds the model's 64 positions"},
+      {"tokenizer.from=checkpoint", "loads no checkpoint"},
+  };
+  for (const auto& [override, expected] : cases) {
+    const Result c = run(kTiny + " experiment.output_dir=" + out.string() + " '" + override + "'");
+    EXPECT_EQ(c.code, 2) << override << "\n" << c.output;
+    EXPECT_NE(c.output.find(expected), std::string::npos) << override << "\n" << c.output;
+    EXPECT_EQ(c.output.find("terminate"), std::string::npos) << c.output;
+    EXPECT_FALSE(fs::exists(out / "tiny")) << override << ": a refused config must not leave results behind";
+  }
 }
 
 // One tiny three-stage run per text dataset (knowledge stage, natural-language tags).
