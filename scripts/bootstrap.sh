@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
-  libgtest-dev nlohmann-json3-dev libsentencepiece-dev)
+  libgtest-dev nlohmann-json3-dev libsentencepiece-dev libicu-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
