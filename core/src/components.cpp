@@ -110,12 +110,13 @@ std::unique_ptr<imlsdk::Task> build_task(const Config& cfg, const Plugins& p, co
 
 std::vector<std::unique_ptr<imlsdk::Analysis>> build_analyses(const Config& cfg, const Plugins& p,
                                                               const imlsdk::DataSplit& split) {
-  std::vector<std::string> sets;
-  for (const auto& e : split.evals) sets.push_back(e.name);
+  imlsdk::AnalysisContext ctx;
+  for (const auto& e : split.evals) ctx.eval_sets.push_back(e.name);
+  for (const auto& st : cfg.stages) ctx.stages.push_back(st.name);
   std::vector<std::unique_ptr<imlsdk::Analysis>> out;
   for (size_t i = 0; i < p.analyses.size(); ++i)
     out.push_back(call_plugin(cfg.source.where("analyses") + ": analysis plugin '" + cfg.analyses[i].plugin + "'",
-                              [&] { return p.analyses[i]->create(cfg.analyses[i].params, sets); }));
+                              [&] { return p.analyses[i]->create(cfg.analyses[i].params, ctx); }));
   return out;
 }
 

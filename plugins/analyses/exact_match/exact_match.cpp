@@ -84,7 +84,8 @@ class ExactMatchPlugin : public imlsdk::AnalysisPlugin {
   std::vector<imlsdk::ParamSpec> params() const override { return schema().specs(); }
 
   std::unique_ptr<imlsdk::Analysis> create(const Json& params,
-                                           const std::vector<std::string>& eval_sets) const override {
+                                           const imlsdk::AnalysisContext& ctx) const override {
+    const std::vector<std::string>& eval_sets = ctx.eval_sets;
     Settings s = schema().read(params);
     if (s.max_examples < 0) throw std::invalid_argument("max_examples must be >= 0");
     for (const auto& name : s.sets)

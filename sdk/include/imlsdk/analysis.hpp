@@ -90,12 +90,17 @@ class Analysis {
   virtual void on_experiment_end(const ExperimentEndState&) {}
 };
 
+// What an analysis may check its params against when it is created (before anything runs), so
+// that a name matching nothing is refused instead of silently ignored.
+struct AnalysisContext {
+  std::vector<std::string> eval_sets;  // every eval set the data has (first seed)
+  std::vector<std::string> stages;     // the config's stage names, in run order
+};
+
 class AnalysisPlugin : public Plugin {
  public:
   static constexpr Kind kKind = Kind::Analysis;
-  // `eval_sets` names every eval set the data has (first seed), to refuse unknown names early.
-  virtual std::unique_ptr<Analysis> create(const Json& params,
-                                           const std::vector<std::string>& eval_sets) const = 0;
+  virtual std::unique_ptr<Analysis> create(const Json& params, const AnalysisContext& ctx) const = 0;
 };
 
 // The gradient of `task`'s loss on `x` alone with respect to every parameter of `model`,

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "imlsdk/data.hpp"
+#include "imlsdk/tokenizer.hpp"
 
 namespace imlsdk {
 
@@ -55,8 +55,8 @@ class HfBpeTokenizer : public Tokenizer {
   int64_t pad_id() const override;
   int64_t eos_id() const override;
   std::string describe() const override;
-  int64_t bos_id() const;  // -1 = none
-  bool add_bos() const;    // whether the model expects BOS before every sequence
+  int64_t bos_id() const override;  // -1 = none
+  bool add_bos() const override;  // whether the model expects BOS before every sequence
   int64_t unk_id() const;  // -1 = none
 
   // The id of a token (vocab or added token, as written in tokenizer.json), -1 if none.
@@ -86,8 +86,8 @@ class SentencePieceTokenizer : public Tokenizer {
   int64_t pad_id() const override;
   int64_t eos_id() const override;
   std::string describe() const override;
-  int64_t bos_id() const;
-  bool add_bos() const;
+  int64_t bos_id() const override;
+  bool add_bos() const override;
   int64_t unk_id() const;
 
  private:
