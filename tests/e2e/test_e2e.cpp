@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -174,6 +175,40 @@ TEST_P(TextDatasetRun, RunsThreeStagesAndWritesTheGap) {
     }
   }
   EXPECT_GT(defs, 0);
+}
+
+// An analysis that acts at training steps, reads gradients of chosen examples and writes its
+// own file: gradient_alignment on the tiny cvdb run.
+TEST(EndToEnd, GradientAlignmentMeasuresDuringStage1AndWritesItsFile) {
+  const fs::path out = scratch("gradalign");
+  const Result r = run(std::string(IMLTEST_E2E_DIR) + "/tiny_cvdb.yaml experiment.output_dir=" + out.string() +
+                       " experiment.stage2_seeds=1 'analyses=[{plugin: exact_match, max_examples: 8},"
+                       " {plugin: gradient_alignment, every_n_steps: 1, max_pairs: 2}]'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::istringstream lines(slurp(out / "tiny_cvdb/0/gradient_alignment.jsonl"));
+  std::string line;
+  std::map<std::string, int> per_subset;
+  while (std::getline(lines, line)) {
+    const Json j = Json::parse(line);
+    EXPECT_EQ(j.at("stage"), "stage1") << line;
+    EXPECT_EQ(j.at("pairs"), 2) << line;
+    const double cos = j.at("grad_cos").get<double>();
+    EXPECT_TRUE(cos >= -1.0 && cos <= 1.0) << line;
+    EXPECT_GT(j.at("grad_norm_def").get<double>(), 0.0) << line;
+    EXPECT_GE(j.at("grad_sqdist").get<double>(), 0.0) << line;
+    ++per_subset[j.at("subset").get<std::string>()];
+  }
+  EXPECT_GT(per_subset["d1consis"], 0);
+  EXPECT_EQ(per_subset["d1consis"], per_subset["d2consis"]);
+  // Its latest measurement also lands in metrics.jsonl at the evaluations.
+  const std::string metrics = slurp(out / "tiny_cvdb/0/metrics.jsonl");
+  EXPECT_NE(metrics.find("\"grad_cos\""), std::string::npos);
+
+  const Result bad = run(std::string(IMLTEST_E2E_DIR) + "/tiny_cvdb.yaml experiment.output_dir=" + out.string() +
+                         "/bad 'analyses=[{plugin: gradient_alignment, stages: [stage9]}]'");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("no stage named 'stage9'"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(out / "bad"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Datasets, TextDatasetRun, ::testing::Values("cvdb", "trex"));
