@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <imlsdk/data.hpp>  // TagPlugin, Tagger, Definition, render_ordered_definition
 #include <imlsdk/plugin.hpp>  // ParamSpec, IMLSDK_PLUGIN
+#include <imlsdk/tags.hpp>    // TagPlugin, Tagger, Definition, rendering helpers, check_tag_index
 
 namespace {
 
@@ -28,10 +28,9 @@ class SourceDomainTagger : public imlsdk::Tagger {
   explicit SourceDomainTagger(std::vector<std::string> tags) : tags_(std::move(tags)) {}
 
   std::string tag(int index) const override {
-    if (index < 1 || index > static_cast<int>(tags_.size()))
-      throw std::out_of_range("source_domain_tags: tag index " + std::to_string(index) +
-                              " is out of range 1.." + std::to_string(tags_.size()) +
-                              " (list more sources under `extra`)");
+    // An index it cannot render: std::invalid_argument naming the plugin and the valid range.
+    imlsdk::check_tag_index("source_domain_tags", index, static_cast<int>(tags_.size()),
+                            "list more sources under `extra`");
     return tags_[static_cast<size_t>(index - 1)];
   }
 

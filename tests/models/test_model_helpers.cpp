@@ -1,12 +1,14 @@
 // SDK model helpers: imlsdk::batched_matmul against at::bmm (values and gradients for
-// contiguous, transposed and strided operands, float and double, alpha, empty batches) and
-// imlsdk::kv_append against at::cat (in place within capacity, reallocation, autograd).
+// contiguous, transposed and strided operands, float and double, alpha, empty batches),
+// imlsdk::kv_append against at::cat (in place within capacity, reallocation, autograd), the
+// losses, and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 
 namespace {
@@ -130,6 +132,180 @@ TEST(CausalLmLoss, MatchesCrossEntropyValueAndGradient) {
     at::NoGradGuard no_grad;
     EXPECT_NEAR(imlsdk::causal_lm_loss(logits0, labels).item<double>(), ref.item<double>(), 1e-5);
   }
+}
+
+TEST(TokenCrossEntropy, MatchesCrossEntropyWithoutShift) {
+  at::manual_seed(9);
+  const at::Tensor logits0 = at::randn({2, 3, 4, 11});
+  at::Tensor labels = at::randint(0, 11, {2, 3, 4}, at::kLong);
+  labels[0][1][2] = -100;
+  at::Tensor a = logits0.clone().set_requires_grad(true);
+  at::Tensor b = logits0.clone().set_requires_grad(true);
+  const at::Tensor loss = imlsdk::token_cross_entropy(a, labels);
+  const at::Tensor ref = at::cross_entropy_loss(b.reshape({-1, 11}), labels.reshape({-1}), {},
+                                                at::Reduction::Mean, -100);
+  EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-6);
+  loss.backward();
+  ref.backward();
+  EXPECT_LE(max_diff(a.grad(), b.grad()), 1e-7);
+}
+
+// ---- greedy_generate on scripted models ---------------------------------------------------
+
+constexpr int64_t kV = 16;
+
+// A causal LM whose next token is (last input token + 1) mod kV, except that it answers
+// `eos` after `eos_after` (any token). It records every ModelInput it is given and, with a
+// cache, appends one key row per input position, as a real model does.
+class CountingLM : public imlsdk::Model {
+ public:
+  int64_t max_positions = 0, eos = -1, eos_after = -1;
+  std::vector<imlsdk::ModelInput> calls;
+
+  imlsdk::ModelOutput forward(const imlsdk::ModelInput& in) override {
+    calls.push_back(in);
+    const int64_t B = in.input_ids.size(0), T = in.input_ids.size(1);
+    if (in.cache) {
+      in.cache->k.resize(1);
+      in.cache->k[0] = imlsdk::kv_append(in.cache->k[0], at::zeros({B, 1, T, 1}));
+    }
+    at::Tensor next = (in.input_ids + 1).remainder(kV);
+    if (eos >= 0) next.masked_fill_(in.input_ids.eq(eos_after), eos);
+    if (in.last_logits_only) next = next.narrow(1, T - 1, 1);
+    imlsdk::ModelOutput out;
+    out.logits = at::one_hot(next, kV).to(at::kFloat) * 5;
+    return out;
+  }
+  imlsdk::ModelInfo info() const override {
+    imlsdk::ModelInfo i;
+    i.family = imlsdk::ModelFamily::CausalLM;
+    i.vocab_size = kV;
+    i.max_positions = max_positions;
+    return i;
+  }
+  imlsdk::Json hf_config() const override { return imlsdk::Json::object(); }
+  CountingLM() { register_parameter("w", at::zeros({1})); }  // greedy_generate reads the device
+};
+
+imlsdk::GenerateOptions options(int64_t max_new, bool use_cache, int64_t eos = -1) {
+  imlsdk::GenerateOptions o;
+  o.max_new_tokens = max_new;
+  o.pad_id = 0;
+  o.eos_id = eos;
+  o.use_cache = use_cache;
+  return o;
+}
+
+at::Tensor longs(std::vector<int64_t> v, int64_t rows) {
+  return at::tensor(v, at::kLong).view({rows, -1});
+}
+
+TEST(GreedyGenerate, CausalStepsLeftPadAndPassPositions) {
+  for (bool use_cache : {true, false}) {
+    SCOPED_TRACE(use_cache ? "cache" : "no cache");
+    CountingLM m;
+    std::vector<at::Tensor> steps;
+    auto o = options(3, use_cache);
+    o.step_logits = &steps;
+    const auto out = imlsdk::greedy_generate(m, {{3, 4, 5}, {9}}, o);
+    EXPECT_EQ(out, (std::vector<std::vector<int64_t>>{{6, 7, 8}, {10, 11, 12}}));
+    ASSERT_EQ(steps.size(), 3u);
+    EXPECT_EQ(steps[0].sizes(), at::IntArrayRef({2, kV}));
+    ASSERT_EQ(m.calls.size(), 3u);
+    for (const auto& in : m.calls) {
+      EXPECT_TRUE(in.last_logits_only);
+      EXPECT_FALSE(in.output_hidden_states);
+      EXPECT_EQ(in.cache != nullptr, use_cache);
+    }
+    // Step 0: the left-padded prompts, their mask, positions counting real tokens only.
+    EXPECT_TRUE(at::equal(m.calls[0].input_ids, longs({3, 4, 5, 0, 0, 9}, 2)));
+    EXPECT_TRUE(at::equal(m.calls[0].attention_mask, longs({1, 1, 1, 0, 0, 1}, 2)));
+    EXPECT_TRUE(at::equal(m.calls[0].position_ids, longs({0, 1, 2, 1, 1, 0}, 2)));
+    // Step 2: with the cache only the new token, else the whole sequence; the mask grows.
+    const auto& last = m.calls[2];
+    EXPECT_TRUE(at::equal(last.attention_mask, longs({1, 1, 1, 1, 1, 0, 0, 1, 1, 1}, 2)));
+    if (use_cache) {
+      EXPECT_TRUE(at::equal(last.input_ids, longs({7, 11}, 2)));
+      EXPECT_TRUE(at::equal(last.position_ids, longs({4, 2}, 2)));
+    } else {
+      EXPECT_TRUE(at::equal(last.input_ids, longs({3, 4, 5, 6, 7, 0, 0, 9, 10, 11}, 2)));
+    }
+  }
+}
+
+TEST(GreedyGenerate, RowsStopAfterEosAndPadTheRest) {
+  CountingLM m;
+  m.eos = 15;
+  m.eos_after = 4;  // the row that produces 4 then says 15
+  const auto out = imlsdk::greedy_generate(m, {{2}, {7}}, options(5, true, 15));
+  EXPECT_EQ(out, (std::vector<std::vector<int64_t>>{{3, 4, 15}, {8, 9, 10, 11, 12}}));
+  // The finished row is fed its eos, then padding.
+  EXPECT_TRUE(at::equal(m.calls[3].input_ids, longs({15, 10}, 2)));
+  EXPECT_TRUE(at::equal(m.calls[4].input_ids, longs({0, 11}, 2)));
+  // Every row done: no further step.
+  CountingLM both;
+  both.eos = 15;
+  both.eos_after = 4;
+  EXPECT_EQ(imlsdk::greedy_generate(both, {{3}, {3}}, options(8, true, 15)),
+            (std::vector<std::vector<int64_t>>{{4, 15}, {4, 15}}));
+  EXPECT_EQ(both.calls.size(), 2u);
+}
+
+TEST(GreedyGenerate, RefusalsAndNothingToDo) {
+  CountingLM m;
+  m.max_positions = 5;
+  EXPECT_THROW(imlsdk::greedy_generate(m, {{1, 2, 3}}, options(3, true)), std::invalid_argument);
+  EXPECT_NO_THROW(imlsdk::greedy_generate(m, {{1, 2, 3}}, options(2, true)));
+  EXPECT_THROW(imlsdk::greedy_generate(m, {{1}, {}}, options(2, true)), std::invalid_argument);
+  EXPECT_EQ(imlsdk::greedy_generate(m, {{1}, {2}}, options(0, true)).size(), 2u);
+  EXPECT_TRUE(imlsdk::greedy_generate(m, {}, options(3, true)).empty());
+}
+
+// A seq2seq model that copies the encoder's tokens in order, one per decoder position.
+class CopyingSeq2Seq : public imlsdk::Model {
+ public:
+  std::vector<imlsdk::ModelInput> calls;
+  imlsdk::ModelOutput forward(const imlsdk::ModelInput& in) override {
+    calls.push_back(in);
+    const int64_t past = in.cache ? in.cache->length() : 0;
+    const int64_t B = in.decoder_input_ids.size(0), T = in.decoder_input_ids.size(1);
+    if (in.cache) {
+      in.cache->k.resize(1);
+      in.cache->k[0] = imlsdk::kv_append(in.cache->k[0], at::zeros({B, 1, T, 1}));
+    }
+    // decoder position p predicts encoder token p (clamped to the last one).
+    const int64_t p = std::min<int64_t>(past + T - 1, in.input_ids.size(1) - 1);
+    at::Tensor next = in.input_ids.narrow(1, p, 1);
+    imlsdk::ModelOutput out;
+    out.logits = at::one_hot(next, kV).to(at::kFloat);
+    return out;
+  }
+  imlsdk::ModelInfo info() const override {
+    imlsdk::ModelInfo i;
+    i.family = imlsdk::ModelFamily::Seq2SeqLM;
+    i.vocab_size = kV;
+    i.decoder_start_id = 1;
+    return i;
+  }
+  imlsdk::Json hf_config() const override { return imlsdk::Json::object(); }
+  CopyingSeq2Seq() { register_parameter("w", at::zeros({1})); }
+};
+
+TEST(GreedyGenerate, Seq2SeqEncodesRightPaddedPromptsAndDecodesFromTheStartToken) {
+  for (bool use_cache : {true, false}) {
+    SCOPED_TRACE(use_cache ? "cache" : "no cache");
+    CopyingSeq2Seq m;
+    const auto out = imlsdk::greedy_generate(m, {{5, 6, 7}, {9, 8, 7}}, options(3, use_cache));
+    EXPECT_EQ(out, (std::vector<std::vector<int64_t>>{{5, 6, 7}, {9, 8, 7}}));
+    ASSERT_EQ(m.calls.size(), 3u);
+    EXPECT_TRUE(at::equal(m.calls[0].decoder_input_ids, longs({1, 1}, 2)));
+    EXPECT_TRUE(at::equal(m.calls[2].decoder_input_ids,
+                          use_cache ? longs({6, 8}, 2) : longs({1, 5, 6, 1, 9, 8}, 2)));
+  }
+  CopyingSeq2Seq m;
+  imlsdk::greedy_generate(m, {{5, 6, 7}, {9}}, options(1, true));
+  EXPECT_TRUE(at::equal(m.calls[0].input_ids, longs({5, 6, 7, 9, 0, 0}, 2))) << "right padding";
+  EXPECT_TRUE(at::equal(m.calls[0].attention_mask, longs({1, 1, 1, 1, 0, 0}, 2)));
 }
 
 }  // namespace

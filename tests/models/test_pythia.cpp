@@ -1,14 +1,18 @@
-// The pythia (GPT-NeoX) model plugin: HF conformance fixtures, KV-cache parity, causal
-// masking, left-padding invariance and checkpoint round trips.
+// The pythia (GPT-NeoX) model plugin: HF conformance fixtures (logits, every hidden state, loss,
+// every gradient, greedy decoding), KV-cache parity, causal masking, left-padding invariance,
+// hidden states, the params schema and checkpoint round trips.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 
+#include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
+#include "require_fixture.hpp"
 #include "test_plugins.hpp"
 
 namespace {
@@ -22,7 +26,7 @@ std::shared_ptr<imlsdk::ModelPlugin> plugin() {
   return p;
 }
 
-Tensor ids_tensor(const nlohmann::json& rows) {
+Tensor ids_tensor(const Json& rows) {
   std::vector<Tensor> out;
   for (const auto& r : rows) out.push_back(at::tensor(r.get<std::vector<int64_t>>(), at::kLong));
   return at::stack(out);
@@ -32,107 +36,186 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
 }
 
+Json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("cannot open " + p.string());
+  return Json::parse(in);
+}
+
+imlsdk::GenerateOptions greedy(int64_t max_new_tokens, int64_t eos_id = -1, bool use_cache = true,
+                               std::vector<Tensor>* step_logits = nullptr) {
+  imlsdk::GenerateOptions o;
+  o.max_new_tokens = max_new_tokens;
+  o.pad_id = 0;
+  o.eos_id = eos_id;
+  o.use_cache = use_cache;
+  o.step_logits = step_logits;
+  return o;
+}
+
 // ---- HF conformance fixtures ------------------------------------------------------------------
 
-// One folder per architecture under the conformance dir; only gpt_neox is this plugin's.
-class Conformance : public ::testing::TestWithParam<std::string> {
+// Compares tensors against the fixture by max |diff| and counts the comparisons, so that a test
+// can assert it compared everything the fixture lists (and cannot pass by comparing nothing).
+struct Parity {
+  const char* what;
+  int64_t compared = 0;
+  double worst = 0;
+  void check(const std::string& name, const Tensor& got, const Tensor& want, double atol) {
+    ++compared;
+    ASSERT_EQ(got.sizes(), want.sizes()) << name;
+    const double d = max_abs_diff(got, want);
+    EXPECT_LE(d, atol) << name;
+    worst = std::max(worst, d);
+  }
+  ~Parity() { std::cout << "[ parity ] " << what << ": " << compared << " compared, max |diff| " << worst << "\n"; }
+};
+
+// The conformance folder of this plugin's architecture. Absent: the tests skip, or fail under
+// CI=true.
+class Conformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(imltest::conformance_dir()) / GetParam();
-    if (!fs::exists(dir_ / "model.safetensors"))
-      GTEST_SKIP() << "conformance fixture " << dir_ << " is absent";
+    dir_ = fs::path(imltest::conformance_dir()) / "gpt_neox";
+    if (!imltest::require_fixture_dir(dir_.string(), "set IML_CONFORMANCE_DIR")) return;
     at::manual_seed(0);
-    imlsdk::ModelContext ctx;
     model_ = plugin()->create(imltest::with_defaults(*plugin(), {{"checkpoint", dir_.string()}}),
-                              ctx);
-    std::ifstream in(dir_ / "input.json");
-    input_ = nlohmann::json::parse(in);
-    std::ifstream ein(dir_ / "expected.json");
-    expected_json_ = nlohmann::json::parse(ein);
+                              imlsdk::ModelContext{});
+    input_ = read_json(dir_ / "input.json");
+    expected_json_ = read_json(dir_ / "expected.json");
     expected_ = imlsdk::read_safetensors((dir_ / "expected.safetensors").string());
   }
+  // The fixture's hidden states: "hidden_states.<i>" for i = 0..L.
+  std::vector<std::string> hidden_state_keys() const {
+    std::vector<std::string> keys;
+    while (expected_.count("hidden_states." + std::to_string(keys.size())))
+      keys.push_back("hidden_states." + std::to_string(keys.size()));
+    return keys;
+  }
   fs::path dir_;
-  std::shared_ptr<imlsdk::LanguageModel> model_;
-  nlohmann::json input_, expected_json_;
+  std::shared_ptr<imlsdk::Model> model_;
+  Json input_, expected_json_;
   std::map<std::string, Tensor> expected_;
 };
 
-TEST_P(Conformance, LogitsLossAndGradients) {
-  imlsdk::ForwardArgs args;
-  args.input_ids = ids_tensor(input_["input_ids"]);
-  args.attention_mask = ids_tensor(input_["attention_mask"]);
-  Tensor logits = model_->forward(args);
-  EXPECT_TRUE(at::allclose(logits, expected_.at("logits"), 1e-4, 1e-4));
-  std::cout << "[ parity ] logits max |diff| " << max_abs_diff(logits, expected_.at("logits"))
-            << "\n";
+// Every tensor of expected.safetensors is one this suite compares: a fixture that gains a tensor
+// is noticed.
+TEST_F(Conformance, SuiteCoversEveryExpectedTensor) {
+  std::set<std::string> covered = {"logits", "logits_masked", "loss", "loss_masked",
+                                   "last_hidden_state", "greedy_scores"};
+  for (const auto& k : hidden_state_keys()) covered.insert(k);
+  std::set<std::string> listed;
+  for (const auto& kv : expected_) listed.insert(kv.first);
+  EXPECT_EQ(listed, covered);
+  const Json config = read_json(dir_ / "config.json");
+  EXPECT_EQ(static_cast<int64_t>(hidden_state_keys().size()),
+            config.at("num_hidden_layers").get<int64_t>() + 1);
+}
 
-  Tensor loss = imlsdk::causal_lm_loss(logits, ids_tensor(input_["labels"]));
+TEST_F(Conformance, LogitsHiddenStatesLossAndGradients) {
+  imlsdk::ModelInput in;
+  in.input_ids = ids_tensor(input_["input_ids"]);
+  in.attention_mask = ids_tensor(input_["attention_mask"]);
+  in.output_hidden_states = true;
+  const imlsdk::ModelOutput out = model_->forward(in);
+
+  Parity logits{"logits"};
+  logits.check("logits", out.logits, expected_.at("logits"), 1e-4);
+  EXPECT_EQ(logits.compared, 1);
+
+  // hidden_states.i = the input of block i; hidden_states.L = the final norm's output.
+  const auto keys = hidden_state_keys();
+  Parity hidden{"hidden states"};
+  ASSERT_EQ(out.hidden_states.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    hidden.check(keys[i], out.hidden_states[i], expected_.at(keys[i]), 1e-4);
+  hidden.check("last_hidden_state", out.hidden_states.back(), expected_.at("last_hidden_state"), 1e-4);
+  EXPECT_EQ(hidden.compared, static_cast<int64_t>(keys.size()) + 1);
+  EXPECT_EQ(hidden.compared, model_->info().num_layers + 2);
+
+  Tensor loss = imlsdk::causal_lm_loss(out.logits, ids_tensor(input_["labels"]));
+  Parity losses{"loss"};
+  losses.check("loss", loss, expected_.at("loss"), 1e-5);
+  EXPECT_EQ(losses.compared, 1);
   EXPECT_NEAR(loss.item<double>(), expected_json_["loss"].get<double>(), 1e-5);
-  std::cout << "[ parity ] loss |diff| "
-            << std::abs(loss.item<double>() - expected_json_["loss"].get<double>()) << "\n";
 
   model_->zero_grad();
   loss.backward();
   const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
-  const auto params = model_->named_parameters();
-  EXPECT_EQ(grads.size(), params.size());
-  double worst = 0;
-  for (const auto& p : params) {
+  Parity gradients{"gradients"};
+  int64_t elements = 0;
+  for (const auto& p : model_->named_parameters()) {
     auto it = grads.find(p.key());
     ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    const double d = max_abs_diff(p.value().grad(), it->second);
-    EXPECT_LE(d, 1e-4) << p.key();
-    worst = std::max(worst, d);
+    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
+    elements += p.value().numel();
   }
-  std::cout << "[ parity ] gradients max |diff| " << worst << " over " << params.size()
-            << " tensors\n";
+  // Every gradient the fixture holds was compared, covering all of HF's parameters.
+  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
+  EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
 }
 
-TEST_P(Conformance, PaddedLogitsAndLoss) {
+TEST_F(Conformance, PaddedLogitsAndLoss) {
   // Right padding; positions default to 0..T-1 as in HF's forward.
-  imlsdk::ForwardArgs args;
-  args.input_ids = ids_tensor(input_["input_ids"]);
-  args.attention_mask = ids_tensor(input_["attention_mask_padded"]);
+  imlsdk::ModelInput in;
+  in.input_ids = ids_tensor(input_["input_ids"]);
+  in.attention_mask = ids_tensor(input_["attention_mask_padded"]);
   at::NoGradGuard no_grad;
-  Tensor logits = model_->forward(args);
-  EXPECT_TRUE(at::allclose(logits, expected_.at("logits_masked"), 1e-4, 1e-4));
-  std::cout << "[ parity ] logits_masked max |diff| "
-            << max_abs_diff(logits, expected_.at("logits_masked")) << "\n";
-  Tensor loss = imlsdk::causal_lm_loss(logits, ids_tensor(input_["labels_padded"]));
+  const Tensor logits = model_->forward(in).logits;
+  Parity parity{"logits_masked, loss_masked"};
+  parity.check("logits_masked", logits, expected_.at("logits_masked"), 1e-4);
+  const Tensor loss = imlsdk::causal_lm_loss(logits, ids_tensor(input_["labels_padded"]));
+  parity.check("loss_masked", loss, expected_.at("loss_masked"), 1e-5);
+  EXPECT_EQ(parity.compared, 2);
   EXPECT_NEAR(loss.item<double>(), expected_json_["loss_masked"].get<double>(), 1e-5);
-  std::cout << "[ parity ] loss_masked |diff| "
-            << std::abs(loss.item<double>() - expected_json_["loss_masked"].get<double>()) << "\n";
 }
 
-TEST_P(Conformance, GreedyWithAndWithoutCache) {
-  const auto& greedy = expected_json_["greedy"];
-  const int64_t max_new = greedy["settings"]["max_new_tokens"].get<int64_t>();
+TEST_F(Conformance, GreedyWithAndWithoutCacheEqualsHF) {
+  const Json& ref = expected_json_["greedy"];
+  ASSERT_TRUE(ref["settings"]["eos_token_id"].is_null()) << "the test assumes no early stop";
+  const int64_t max_new = ref["settings"]["max_new_tokens"].get<int64_t>();
   std::vector<std::vector<int64_t>> prompts;
   for (const auto& row : input_["input_ids"]) prompts.push_back(row.get<std::vector<int64_t>>());
-  const auto want = greedy["new_tokens"].get<std::vector<std::vector<int64_t>>>();
+  const auto want = ref["new_tokens"].get<std::vector<std::vector<int64_t>>>();
   const Tensor& scores = expected_.at("greedy_scores");  // [steps, B, V]
+  ASSERT_EQ(scores.size(0), max_new);
+  std::vector<std::vector<std::vector<int64_t>>> runs;
   for (bool use_cache : {true, false}) {
     std::vector<Tensor> steps;
-    auto got = imlsdk::greedy_generate(*model_, prompts, max_new, /*pad_id=*/0, /*eos_id=*/-1,
-                                       use_cache, &steps);
+    const auto got = imlsdk::greedy_generate(*model_, prompts, greedy(max_new, -1, use_cache, &steps));
+    Parity parity{use_cache ? "greedy step logits (cache)" : "greedy step logits (no cache)"};
+    ASSERT_EQ(static_cast<int64_t>(steps.size()), scores.size(0)) << "use_cache=" << use_cache;
+    for (size_t k = 0; k < steps.size(); ++k)
+      parity.check("step " + std::to_string(k), steps[k], scores[static_cast<int64_t>(k)], 1e-4);
+    EXPECT_EQ(parity.compared, max_new);
     EXPECT_EQ(got, want) << "use_cache=" << use_cache;
-    ASSERT_EQ(static_cast<int64_t>(steps.size()), scores.size(0));
-    const double d = max_abs_diff(at::stack(steps), scores);
-    EXPECT_LE(d, 1e-4) << "use_cache=" << use_cache;
-    std::cout << "[ parity ] greedy step logits max |diff| (use_cache=" << use_cache << ") " << d
-              << "\n";
+    EXPECT_EQ(got.size(), want.size());
+    for (const auto& row : got) EXPECT_EQ(static_cast<int64_t>(row.size()), max_new);
+    runs.push_back(got);
   }
+  EXPECT_EQ(runs[0], runs[1]) << "with and without the KV cache";
 }
 
-INSTANTIATE_TEST_SUITE_P(HF, Conformance, ::testing::Values("gpt_neox"));
+// Our hf_config() writes what HF's save_pretrained wrote for the same model.
+TEST_F(Conformance, HfConfigAgreesWithHFs) {
+  const Json theirs = read_json(dir_ / "config.json");
+  const Json ours = model_->hf_config();
+  int64_t compared = 0;
+  for (const auto& [key, value] : ours.items()) {
+    ASSERT_TRUE(theirs.contains(key)) << key;
+    EXPECT_EQ(value, theirs.at(key)) << key;
+    ++compared;
+  }
+  EXPECT_GE(compared, 11);  // every architecture key of the schema, and HF's fixed ones
+}
 
 // ---- a small random model ---------------------------------------------------------------------
 
 constexpr int64_t kVocab = 97;
 
 // A wide init (std 0.3) so that greedy choices are not near-ties.
-std::shared_ptr<imlsdk::LanguageModel> small_model(Json overrides = Json::object()) {
+std::shared_ptr<imlsdk::Model> small_model(Json overrides = Json::object()) {
   Json p = {{"hidden_size", 32}, {"num_layers", 2}, {"num_heads", 4}, {"intermediate_size", 64},
             {"max_position_embeddings", 64}, {"init_std", 0.3}};
   for (auto it = overrides.begin(); it != overrides.end(); ++it) p[it.key()] = it.value();
@@ -145,13 +228,19 @@ std::shared_ptr<imlsdk::LanguageModel> small_model(Json overrides = Json::object
 const std::vector<std::vector<int64_t>> kPrompts = {
     {5, 17, 3, 88, 41, 9, 60}, {12, 7}, {33, 2, 90, 14}, {71}};
 
-TEST(Pythia, ParamsAndShapes) {
+TEST(Pythia, InfoParamsAndShapes) {
   auto model = small_model();
-  EXPECT_EQ(model->vocab_size(), kVocab);
-  EXPECT_EQ(model->max_positions(), 64);
+  const imlsdk::ModelInfo info = model->info();
+  EXPECT_EQ(info.family, imlsdk::ModelFamily::CausalLM);
+  EXPECT_EQ(info.vocab_size, kVocab);
+  EXPECT_EQ(info.max_positions, 64);
+  EXPECT_EQ(info.num_layers, 2);
+  EXPECT_EQ(info.hidden_size, 32);
+  EXPECT_EQ(info.num_labels, 0);
+  EXPECT_EQ(info.decoder_start_id, -1);
   int64_t total = 0;
   for (const auto& p : model->parameters()) total += p.numel();
-  EXPECT_EQ(model->flop_params(), total - kVocab * 32);
+  EXPECT_EQ(info.flop_params, total - kVocab * 32);
   const Json cfg = model->hf_config();
   EXPECT_EQ(cfg["model_type"], "gpt_neox");
   EXPECT_EQ(cfg["num_hidden_layers"], 2);
@@ -182,8 +271,8 @@ TEST(Pythia, KVCacheMatchesFullRecompute) {
                               Json{{"use_parallel_residual", false}}, Json{{"rotary_pct", 1.0}}}) {
     auto model = small_model(variant);
     std::vector<Tensor> cached_logits, full_logits;
-    auto cached = imlsdk::greedy_generate(*model, kPrompts, 6, 0, -1, true, &cached_logits);
-    auto full = imlsdk::greedy_generate(*model, kPrompts, 6, 0, -1, false, &full_logits);
+    auto cached = imlsdk::greedy_generate(*model, kPrompts, greedy(6, -1, true, &cached_logits));
+    auto full = imlsdk::greedy_generate(*model, kPrompts, greedy(6, -1, false, &full_logits));
     EXPECT_EQ(cached, full) << variant.dump();
     EXPECT_LE(max_abs_diff(at::stack(cached_logits), at::stack(full_logits)), 1e-4);
     for (const auto& row : cached) EXPECT_EQ(row.size(), 6u);
@@ -192,9 +281,9 @@ TEST(Pythia, KVCacheMatchesFullRecompute) {
 
 TEST(Pythia, StopsAfterEos) {
   auto model = small_model();
-  auto free_run = imlsdk::greedy_generate(*model, kPrompts, 6, 0);
+  auto free_run = imlsdk::greedy_generate(*model, kPrompts, greedy(6));
   const int64_t eos = free_run[0][2];  // row 0 must stop at its third token
-  auto stopped = imlsdk::greedy_generate(*model, kPrompts, 6, 0, eos);
+  auto stopped = imlsdk::greedy_generate(*model, kPrompts, greedy(6, eos));
   ASSERT_EQ(stopped[0].size(), 3u);
   EXPECT_EQ(stopped[0].back(), eos);
   for (size_t r = 0; r < kPrompts.size(); ++r) {
@@ -209,13 +298,13 @@ TEST(Pythia, StopsAfterEos) {
 TEST(Pythia, CausalMasking) {
   auto model = small_model();
   at::NoGradGuard no_grad;
-  imlsdk::ForwardArgs args;
-  args.input_ids = at::randint(kVocab, {2, 12}, at::kLong);
-  Tensor before = model->forward(args);
-  args.input_ids = args.input_ids.clone();
-  Tensor changed = args.input_ids.select(1, 8);
+  imlsdk::ModelInput in;
+  in.input_ids = at::randint(kVocab, {2, 12}, at::kLong);
+  Tensor before = model->forward(in).logits;
+  in.input_ids = in.input_ids.clone();
+  Tensor changed = in.input_ids.select(1, 8);
   changed.add_(1).remainder_(kVocab);  // a different token at position 8 in every row
-  Tensor after = model->forward(args);
+  Tensor after = model->forward(in).logits;
   EXPECT_LE(max_abs_diff(before.narrow(1, 0, 8), after.narrow(1, 0, 8)), 1e-6);
   EXPECT_GT(max_abs_diff(before.narrow(1, 8, 4), after.narrow(1, 8, 4)), 1e-3);
 }
@@ -224,8 +313,8 @@ TEST(Pythia, LeftPaddingInvariance) {
   auto model = small_model();
   for (size_t r = 0; r < kPrompts.size(); ++r) {
     std::vector<Tensor> alone_logits, batch_logits;
-    auto alone = imlsdk::greedy_generate(*model, {kPrompts[r]}, 5, 0, -1, true, &alone_logits);
-    auto batch = imlsdk::greedy_generate(*model, kPrompts, 5, 0, -1, true, &batch_logits);
+    auto alone = imlsdk::greedy_generate(*model, {kPrompts[r]}, greedy(5, -1, true, &alone_logits));
+    auto batch = imlsdk::greedy_generate(*model, kPrompts, greedy(5, -1, true, &batch_logits));
     EXPECT_EQ(alone[0], batch[r]) << "row " << r;
     for (size_t s = 0; s < alone_logits.size(); ++s)
       EXPECT_LE(max_abs_diff(alone_logits[s][0], batch_logits[s][r]), 1e-4) << "row " << r;
@@ -267,6 +356,111 @@ TEST(Pythia, PositionIdsFromLeftPadding) {
                         at::arange(2, 6, at::kLong)));
 }
 
+TEST(Pythia, HiddenStatesOnlyWhenAskedAsHFLaysThemOut) {
+  auto model = small_model();
+  at::NoGradGuard no_grad;
+  imlsdk::ModelInput in;
+  in.input_ids = at::randint(kVocab, {3, 9}, at::kLong);
+  const imlsdk::ModelOutput plain = model->forward(in);
+  EXPECT_TRUE(plain.hidden_states.empty());
+  EXPECT_TRUE(plain.encoder_hidden_states.empty());
+
+  in.output_hidden_states = true;
+  const imlsdk::ModelOutput out = model->forward(in);
+  ASSERT_EQ(out.hidden_states.size(), 3u);  // num_layers + 1
+  for (const auto& h : out.hidden_states) EXPECT_EQ(h.sizes(), at::IntArrayRef({3, 9, 32}));
+  EXPECT_TRUE(out.encoder_hidden_states.empty());
+  EXPECT_TRUE(at::equal(out.logits, plain.logits)) << "asking for hidden states changes nothing";
+  // [0] is the embedding output; the last one is what the head reads.
+  const auto params = model->named_parameters();
+  EXPECT_TRUE(at::equal(out.hidden_states[0],
+                        at::embedding(params["gpt_neox.embed_in.weight"], in.input_ids)));
+  EXPECT_LE(max_abs_diff(at::matmul(out.hidden_states.back(), params["embed_out.weight"].t()),
+                         out.logits),
+            1e-5);
+  // last_logits_only still returns every position's hidden states.
+  in.last_logits_only = true;
+  const imlsdk::ModelOutput last = model->forward(in);
+  EXPECT_EQ(last.logits.sizes(), at::IntArrayRef({3, 1, kVocab}));
+  ASSERT_EQ(last.hidden_states.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(at::equal(last.hidden_states[i], out.hidden_states[i]));
+}
+
+TEST(Pythia, HiddenStatesWithTheCacheCoverTheNewPositions) {
+  auto model = small_model();
+  at::NoGradGuard no_grad;
+  const Tensor ids = at::randint(kVocab, {2, 10}, at::kLong);
+  imlsdk::ModelInput full;
+  full.input_ids = ids;
+  full.output_hidden_states = true;
+  const auto whole = model->forward(full).hidden_states;
+  imlsdk::KVCache cache;
+  imlsdk::ModelInput step;
+  step.cache = &cache;
+  step.output_hidden_states = true;
+  step.input_ids = ids.narrow(1, 0, 7);
+  model->forward(step);
+  step.input_ids = ids.narrow(1, 7, 3);
+  const auto tail = model->forward(step).hidden_states;
+  ASSERT_EQ(tail.size(), whole.size());
+  for (size_t i = 0; i < tail.size(); ++i) {
+    EXPECT_EQ(tail[i].sizes(), at::IntArrayRef({2, 3, 32}));
+    EXPECT_LE(max_abs_diff(tail[i], whole[i].narrow(1, 7, 3)), 1e-5) << "hidden state " << i;
+  }
+}
+
+TEST(Pythia, PluginTaskAndCheckpointFolder) {
+  EXPECT_EQ(plugin()->default_task(), "causal_lm");
+  auto dir_of = [](Json overrides, const std::string& base) {
+    return plugin()->checkpoint_dir(imltest::with_defaults(*plugin(), overrides), base);
+  };
+  EXPECT_EQ(dir_of(Json::object(), "/configs"), "") << "from scratch";
+  EXPECT_EQ(dir_of({{"checkpoint", "models/p70m"}}, "/configs"), "/configs/models/p70m");
+  EXPECT_EQ(dir_of({{"checkpoint", "models/p70m"}}, ""), "models/p70m");
+  EXPECT_EQ(dir_of({{"checkpoint", "/abs/p70m"}}, "/configs"), "/abs/p70m");
+}
+
+// The keys, types and defaults the config sees (declared once, in the plugin's schema).
+TEST(Pythia, ParamsDeclaredOnce) {
+  std::vector<std::string> keys;
+  Json defaults = Json::object();
+  for (const auto& spec : plugin()->params()) {
+    keys.push_back(spec.key);
+    defaults[spec.key] = spec.default_value;
+    EXPECT_FALSE(spec.help.empty()) << spec.key;
+    EXPECT_TRUE(imlsdk::json_matches(spec.default_value, spec.type)) << spec.key;
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"hidden_size", "num_layers", "num_heads",
+                                            "intermediate_size", "rotary_pct", "rotary_emb_base",
+                                            "max_position_embeddings", "layer_norm_eps",
+                                            "use_parallel_residual", "vocab_size", "init_std",
+                                            "checkpoint"}));
+  // Pythia-70M's shape.
+  EXPECT_EQ(defaults["hidden_size"], 512);
+  EXPECT_EQ(defaults["num_layers"], 6);
+  EXPECT_EQ(defaults["num_heads"], 8);
+  EXPECT_EQ(defaults["intermediate_size"], 2048);
+  EXPECT_EQ(defaults["rotary_pct"], 0.25);
+  EXPECT_EQ(defaults["rotary_emb_base"], 10000.0);
+  EXPECT_EQ(defaults["max_position_embeddings"], 2048);
+  EXPECT_EQ(defaults["layer_norm_eps"], 1e-5);
+  EXPECT_EQ(defaults["use_parallel_residual"], true);
+  EXPECT_EQ(defaults["vocab_size"], 0);
+  EXPECT_EQ(defaults["init_std"], 0.02);
+  EXPECT_EQ(defaults["checkpoint"], "");
+  // A from-scratch model's config.json carries the params under HF's names.
+  const Json cfg = small_model({{"rotary_emb_base", 500.5}, {"layer_norm_eps", 1e-6}})->hf_config();
+  EXPECT_EQ(cfg["hidden_size"], 32);
+  EXPECT_EQ(cfg["num_attention_heads"], 4);
+  EXPECT_EQ(cfg["max_position_embeddings"], 64);
+  EXPECT_EQ(cfg["initializer_range"], 0.3);
+  EXPECT_EQ(cfg["rotary_emb_base"], 500.5);
+  EXPECT_EQ(cfg["layer_norm_eps"], 1e-6);
+  EXPECT_EQ(cfg["vocab_size"], kVocab);
+  EXPECT_EQ(small_model()->hf_config()["rotary_emb_base"].type(), Json::value_t::number_integer)
+      << "HF writes an integral base as an int";
+}
+
 // ---- checkpoints ------------------------------------------------------------------------------
 
 struct TempDir {
@@ -283,7 +477,7 @@ struct TempDir {
   }
 };
 
-void save_hf(const imlsdk::LanguageModel& model, const fs::path& dir,
+void save_hf(const imlsdk::Model& model, const fs::path& dir,
              const std::string& drop = "", const std::string& add = "") {
   std::ofstream(dir / "config.json") << model.hf_config().dump(2);
   std::map<std::string, Tensor> tensors;
@@ -295,10 +489,10 @@ void save_hf(const imlsdk::LanguageModel& model, const fs::path& dir,
   imlsdk::write_safetensors((dir / "model.safetensors").string(), tensors);
 }
 
-imlsdk::ForwardArgs some_tokens() {
-  imlsdk::ForwardArgs args;
-  args.input_ids = at::tensor(std::vector<int64_t>{4, 8, 15, 16, 23, 42}, at::kLong).view({1, 6});
-  return args;
+imlsdk::ModelInput some_tokens() {
+  imlsdk::ModelInput in;
+  in.input_ids = at::tensor(std::vector<int64_t>{4, 8, 15, 16, 23, 42}, at::kLong).view({1, 6});
+  return in;
 }
 
 TEST(PythiaCheckpoint, RoundTripGivesIdenticalLogits) {
@@ -312,7 +506,8 @@ TEST(PythiaCheckpoint, RoundTripGivesIdenticalLogits) {
       imltest::with_defaults(*plugin(), {{"checkpoint", dir.path.string()}, {"hidden_size", 8}}),
       ctx);
   at::NoGradGuard no_grad;
-  EXPECT_TRUE(at::equal(model->forward(some_tokens()), loaded->forward(some_tokens())));
+  EXPECT_TRUE(at::equal(model->forward(some_tokens()).logits, loaded->forward(some_tokens()).logits));
+  EXPECT_EQ(loaded->hf_config(), model->hf_config());
 }
 
 TEST(PythiaCheckpoint, ErrorsNameFileAndProblem) {
@@ -327,6 +522,7 @@ TEST(PythiaCheckpoint, ErrorsNameFileAndProblem) {
       const std::string what = e.what();
       EXPECT_NE(what.find(dir.string()), std::string::npos) << what;
       EXPECT_NE(what.find(needle), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << "one line: " << what;
     }
   };
   {
@@ -360,6 +556,44 @@ TEST(PythiaCheckpoint, ErrorsNameFileAndProblem) {
     std::ofstream(dir.path / "config.json") << "{\"model_type\": \"llama\"}";
     expect_error(dir.path, "model_type");
   }
+  {
+    TempDir dir;
+    save_hf(*model, dir.path);
+    Json cfg = model->hf_config();
+    cfg.erase("num_attention_heads");  // no tensor shape would reveal a wrong default
+    std::ofstream(dir.path / "config.json") << cfg.dump();
+    expect_error(dir.path, "missing key 'num_attention_heads'");
+  }
+  {
+    TempDir dir;
+    save_hf(*model, dir.path);
+    Json cfg = model->hf_config();
+    cfg["hidden_size"] = "32";
+    std::ofstream(dir.path / "config.json") << cfg.dump(2);
+    expect_error(dir.path, "'hidden_size' must be int, got \"32\"");
+  }
+}
+
+// Keys that HF's GPTNeoXConfig defaults (older configs omit some) take those defaults.
+TEST(PythiaCheckpoint, OptionalConfigKeysTakeHFsDefaults) {
+  auto model = small_model({{"init_std", 0.3}});
+  TempDir dir;
+  save_hf(*model, dir.path);
+  Json cfg = model->hf_config();
+  for (const char* key : {"rotary_pct", "rotary_emb_base", "layer_norm_eps", "use_parallel_residual",
+                          "initializer_range"})
+    cfg.erase(key);
+  std::ofstream(dir.path / "config.json") << cfg.dump(2);
+  imlsdk::ModelContext ctx;
+  auto loaded = plugin()->create(imltest::with_defaults(*plugin(), {{"checkpoint", dir.path.string()}}), ctx);
+  const Json back = loaded->hf_config();
+  EXPECT_EQ(back["rotary_pct"], 0.25);
+  EXPECT_EQ(back["rotary_emb_base"], 10000);
+  EXPECT_EQ(back["layer_norm_eps"], 1e-5);
+  EXPECT_EQ(back["use_parallel_residual"], true);
+  EXPECT_EQ(back["initializer_range"], 0.02);
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(at::equal(model->forward(some_tokens()).logits, loaded->forward(some_tokens()).logits));
 }
 
 }  // namespace

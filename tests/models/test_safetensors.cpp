@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "imlsdk/safetensors.hpp"
+#include "require_fixture.hpp"
 #include "test_plugins.hpp"
 
 namespace {
@@ -92,10 +93,17 @@ TEST(Safetensors, HeaderLayoutAsHF) {
 }
 
 TEST(Safetensors, ReadsHFFixture) {
-  const fs::path p = fs::path(imltest::conformance_dir()) / "gpt_neox" / "model.safetensors";
-  if (!fs::exists(p)) GTEST_SKIP() << p << " is absent";
+  const fs::path dir = fs::path(imltest::conformance_dir()) / "gpt_neox";
+  if (!imltest::require_fixture_dir(dir.string(), "set IML_CONFORMANCE_DIR")) return;
+  const fs::path p = dir / "model.safetensors";
   const auto t = imlsdk::read_safetensors(p.string());
-  EXPECT_EQ(t.size(), 30u);
+  // Exactly the tensors expected.json lists.
+  std::ifstream in(dir / "expected.json");
+  const auto keys = nlohmann::json::parse(in).at("model_safetensors_keys").get<std::vector<std::string>>();
+  ASSERT_FALSE(keys.empty());
+  std::vector<std::string> names;
+  for (const auto& kv : t) names.push_back(kv.first);
+  EXPECT_EQ(names, keys);
   EXPECT_EQ(t.at("embed_out.weight").sizes(), at::IntArrayRef({128, 64}));
   // Writing what we read reproduces HF's bytes exactly.
   const fs::path copy = temp_file("fixture_copy.safetensors");

@@ -1,7 +1,8 @@
 // Adafactor parity with HF Transformers: trains the GPT-NeoX fixture model with the adafactor
 // plugin following expected.json `adafactor` (procedure, settings, tolerance rule) and compares
 // the saved parameters and the losses. Everything comes from the descriptor, so other fixture
-// sets with other settings run unchanged.
+// sets with other settings run unchanged. The test counts what it compared and asserts that it
+// is everything the fixture holds; without the fixture it skips, or fails under CI=true.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -16,6 +17,7 @@
 #include "imlsdk/model.hpp"
 #include "imlsdk/optimizer.hpp"
 #include "imlsdk/safetensors.hpp"
+#include "require_fixture.hpp"
 #include "test_plugins.hpp"
 
 namespace {
@@ -105,10 +107,9 @@ struct DiffReport {
 
 TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
   const fs::path dir = fs::path(imltest::conformance_dir()) / "gpt_neox";
-  if (!fs::exists(dir / "expected.json") || !fs::exists(dir / "input.json"))
-    GTEST_SKIP() << "conformance fixtures not found in " << dir << " (set IML_CONFORMANCE_DIR)";
+  if (!imltest::require_fixture_dir(dir.string(), "set IML_CONFORMANCE_DIR")) return;
   const Json expected = read_json(dir / "expected.json");
-  if (!expected.contains("adafactor")) GTEST_SKIP() << "no adafactor section in " << dir;
+  ASSERT_TRUE(expected.contains("adafactor")) << "no adafactor section in " << dir / "expected.json";
   const Json& desc = expected.at("adafactor");
   const Json input = read_json(dir / "input.json");
   const auto saved = imlsdk::read_safetensors((dir / desc.at("file").get<std::string>()).string());
@@ -121,15 +122,21 @@ TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
     const std::string ref = batch.at(key).get<std::string>();  // "input.json <field>"
     return int_matrix(input.at(ref.substr(ref.find(' ') + 1)));
   };
-  imlsdk::ForwardArgs args;
-  args.input_ids = input_field("input_ids");
-  args.attention_mask = input_field("attention_mask");
+  imlsdk::ModelInput in;
+  in.input_ids = input_field("input_ids");
+  in.attention_mask = input_field("attention_mask");
   const at::Tensor labels = input_field("labels");
 
   const Tolerance tolerance{desc.at("suggested_tolerance"), desc.at("roundoff_elements")};
   const double rtol = tolerance.tol.at("params_rtol").get<double>();
   auto model_plugin = imltest::load_plugin<imlsdk::ModelPlugin>("pythia");
   auto adafactor = imltest::load_plugin<imlsdk::OptimizerPlugin>("adafactor");
+  // Every parameter is saved at every saved step ("param_names": the keys of grads.safetensors).
+  const size_t num_params = imlsdk::read_safetensors((dir / "grads.safetensors").string()).size();
+
+  // What was compared, to check against what the fixture holds.
+  int64_t steps_compared = 0, steps_listed = 0, losses_compared = 0, losses_listed = 0;
+  std::set<std::string> tensors_compared;
 
   for (const Json& setting : desc.at("settings")) {
     const std::string prefix = setting.at("prefix").get<std::string>();
@@ -147,6 +154,8 @@ TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
     const auto steps_saved = setting.at("steps_saved").get<std::vector<int64_t>>();
     const auto ref_losses = setting.at("losses").get<std::vector<double>>();
     ASSERT_EQ(static_cast<int64_t>(ref_losses.size()), steps + 1);
+    steps_listed += static_cast<int64_t>(steps_saved.size());
+    losses_listed += static_cast<int64_t>(ref_losses.size());
 
     // Each setting is a separate run from the initial weights.
     auto model = model_plugin->create(
@@ -163,7 +172,7 @@ TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
     std::vector<double> losses;
     for (int64_t k = 1; k <= steps; ++k) {
       model->zero_grad(/*set_to_none=*/true);
-      at::Tensor loss = imlsdk::causal_lm_loss(model->forward(args), labels);
+      at::Tensor loss = imlsdk::causal_lm_loss(model->forward(in).logits, labels);
       losses.push_back(loss.item<double>());
       loss.backward();
       if (!max_grad_norm.is_null()) {
@@ -192,13 +201,16 @@ TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
       }
       for (const auto& kv : saved)  // every saved parameter of this step has a model parameter
         if (kv.first.rfind(key_prefix, 0) == 0) EXPECT_TRUE(compared.count(kv.first)) << kv.first;
+      EXPECT_EQ(compared.size(), num_params) << "tensors compared at step " << k;
+      ++steps_compared;
+      tensors_compared.insert(compared.begin(), compared.end());
       std::cout << "[adafactor " << prefix << "] step " << k << " max |diff|: other params "
                 << report.other_params << ", roundoff tensors (rest) " << report.roundoff_tensors_rest
                 << ", roundoff elements " << report.roundoff_elements << "\n";
     }
     {
       at::NoGradGuard no_grad;
-      losses.push_back(imlsdk::causal_lm_loss(model->forward(args), labels).item<double>());
+      losses.push_back(imlsdk::causal_lm_loss(model->forward(in).logits, labels).item<double>());
     }
     for (int64_t i = 0; i <= steps; ++i) {
       const double d = std::abs(losses[i] - ref_losses[i]);
@@ -206,8 +218,19 @@ TEST(AdafactorConformance, GptNeoxMatchesHfTransformers) {
                                            << ref_losses[i];
       std::cout << "[adafactor " << prefix << "] loss after " << i << " steps " << losses[i]
                 << " |diff| " << d << "\n";
+      ++losses_compared;
     }
   }
+  // It compared every saved step, every tensor of the file and every loss the fixture lists.
+  EXPECT_GT(steps_compared, 0);
+  EXPECT_EQ(steps_compared, steps_listed);
+  EXPECT_GT(num_params, 0u);
+  EXPECT_EQ(tensors_compared.size(), saved.size());
+  EXPECT_EQ(tensors_compared.size(), static_cast<size_t>(steps_listed) * num_params);
+  EXPECT_GT(losses_compared, 0);
+  EXPECT_EQ(losses_compared, losses_listed);
+  std::cout << "[adafactor] compared " << steps_compared << " saved steps, " << tensors_compared.size()
+            << " tensors, " << losses_compared << " losses\n";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Shared by the tag-plugin tests: making a Tagger from a plugin with overrides, collecting
-// rendered words, and catching std::invalid_argument messages.
+// rendered words, catching std::invalid_argument messages, and the fixed seed of the golden tests.
 #pragma once
 #include <memory>
 #include <set>
@@ -9,11 +9,15 @@
 #include <vector>
 
 #include "imlsdk/data.hpp"
+#include "imlsdk/tags.hpp"
 #include "test_plugins.hpp"
 
 namespace tagtest {
 
 using imlsdk::Json;
+
+// The seed of the golden-value tests, which pin a plugin's exact output across versions.
+constexpr uint64_t kGoldenSeed = 20240607;
 
 inline std::unique_ptr<imlsdk::Tagger> make(const imlsdk::TagPlugin& plugin, const Json& overrides,
                                             uint64_t seed = 0) {
@@ -61,6 +65,14 @@ std::string invalid_argument_message(F f) {
   return "";
 }
 
+// The message of check_tag_index for an index outside 1..n: "<plugin>: tag index <i> is out of
+// range 1..<n> (<hint>)".
+inline std::string out_of_range_message(const std::string& plugin, int index, int n,
+                                        const std::string& hint) {
+  return plugin + ": tag index " + std::to_string(index) + " is out of range 1.." +
+         std::to_string(n) + " (" + hint + ")";
+}
+
 // Every definition the set_inclusion dataset renders with `tagger` survives its word-level
 // tokenizer (no <unk>): the tagger's vocabulary() lists every word it emits.
 inline std::vector<std::string> set_inclusion_definitions_that_lose_words(const imlsdk::Tagger& tagger,
@@ -72,18 +84,19 @@ inline std::vector<std::string> set_inclusion_definitions_that_lose_words(const 
               {"one_token_per_variable", one_token_per_variable},
               {"fractions", {{"qd1consis", 0.3}, {"qd2incons", 0.3}, {"q", 0.1},
                              {"d1consis", 0.1}, {"d2consis", 0.1}, {"d3consis", 0.1}}}});
-  imlsdk::DataContext ctx;
+  const auto dataset = data->load(params, imlsdk::LoadContext{});
+  imlsdk::SplitContext ctx;
   ctx.seed = 3;
   ctx.tagger = &tagger;
-  const auto bundle = data->generate(params, ctx);
+  const auto split = dataset->split(ctx);
   std::vector<std::string> lost;
   size_t definitions = 0;
-  for (const auto& e : bundle.train.at("full")) {
+  for (const auto& e : split.train.at("full")) {
     if (e.kind != "definition") continue;
     ++definitions;
     std::string joined;
     for (const auto& w : words_of(e.text)) joined += (joined.empty() ? "" : " ") + w;
-    if (bundle.tokenizer->decode(bundle.tokenizer->encode(e.text)) != joined) lost.push_back(e.text);
+    if (split.tokenizer->decode(split.tokenizer->encode(e.text)) != joined) lost.push_back(e.text);
   }
   if (definitions == 0) lost.push_back("(set_inclusion rendered no definitions)");
   return lost;

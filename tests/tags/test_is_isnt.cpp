@@ -125,20 +125,45 @@ TEST(IsIsnt, TagsOneToSixAreDistinct) {
   EXPECT_EQ(t->tag(5), "officially is");
   EXPECT_EQ(t->tag(4 + 40), "reportedly stands for");
   EXPECT_NO_THROW(t->tag(3 + 40 * 5)) << "200 extra tags by default";
-  EXPECT_THROW(t->tag(4 + 40 * 5), std::out_of_range);
+  EXPECT_THROW(t->tag(4 + 40 * 5), std::invalid_argument);
   EXPECT_EQ(relation_of(t->render(definition(4, "<|abcde|>", "Oslo")), "<|abcde|>"), "reportedly is");
 }
 
+// An index outside the tags is a std::invalid_argument (the SDK's convention for every tagger),
+// from tag() and render() alike.
 TEST(IsIsnt, IndicesOutsideTheTagsAreAClearError) {
   const auto t = make({{"extra_qualifiers", {"reportedly"}}, {"is_phrases", {"is", "means"}}});
   EXPECT_EQ(t->tag(5), "reportedly means");
-  EXPECT_THROW(t->tag(0), std::out_of_range);
-  try {
-    t->tag(6);
-    FAIL() << "tag 6 with two extra tags should throw";
-  } catch (const std::out_of_range& e) {
-    EXPECT_NE(std::string(e.what()).find("extra_qualifiers"), std::string::npos) << e.what();
+  const std::string hint = "tags 4.. are extra_qualifiers x is_phrases: list more of either";
+  for (int bad : {0, -2, 6}) {
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->tag(bad); }),
+              tagtest::out_of_range_message("is_isnt", bad, 5, hint));
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->render(definition(bad, "<|v|>", "Oslo")); }),
+              tagtest::out_of_range_message("is_isnt", bad, 5, hint));
   }
+}
+
+// Golden values: with a fixed seed, the exact tags and rendered definitions. They pin the
+// plugin's output (its stable hash and the salt drawn from imlsdk::Rng included) across
+// versions; a change here changes every experiment's data.
+TEST(IsIsnt, GoldenTagsAndDefinitionsForAFixedSeed) {
+  const auto t = make({}, tagtest::kGoldenSeed);
+  std::vector<std::string> tags;
+  for (int i = 1; i <= 8; ++i) tags.push_back(t->tag(i));
+  EXPECT_EQ(tags, (std::vector<std::string>{"is", "is not", "might be", "reportedly is",
+                                            "officially is", "apparently is", "supposedly is",
+                                            "allegedly is"}));
+  EXPECT_EQ(t->tag(203), "definitely denotes");
+  EXPECT_EQ(t->render(definition(1, "<|qwert|>", "Albert Einstein")).text,
+            "An encyclopedia reports that <|qwert|> denotes Albert Einstein.\n");
+  EXPECT_EQ(t->render(definition(2, "<|qwert|>", "Albert Einstein")).text,
+            "An encyclopedia reports that <|qwert|> does not mean Albert Einstein.\n");
+  const auto r = t->render(definition(3, "<|qwert|>", "Albert Einstein"));
+  EXPECT_EQ(r.text, "An encyclopedia reports that <|qwert|> might be Albert Einstein.\n");
+  EXPECT_EQ(r.prompt, "An encyclopedia reports that <|qwert|> might be");
+  EXPECT_EQ(r.answer, " Albert Einstein.\n");
+  EXPECT_EQ(t->render(definition(4, "<|qwert|>", "Albert Einstein", "vte")).text,
+            "An encyclopedia reports that <|qwert|> reportedly is Albert Einstein.\n");
 }
 
 TEST(IsIsnt, VocabularyHoldsEveryWordItEmits) {

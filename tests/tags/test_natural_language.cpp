@@ -128,19 +128,47 @@ TEST(NaturalLanguage, TagsOneToSixAreDistinct) {
   EXPECT_NO_THROW(t->tag(3 + 6 * 12 * 16)) << "1152 extra tags by default";
 }
 
+// An index outside the tags is a std::invalid_argument (the SDK's convention for every tagger),
+// from tag() and render() alike.
 TEST(NaturalLanguage, IndicesOutsideTheTagsAreAClearError) {
   const auto t = make({{"extra_frames", {"{} says"}},
                        {"extra_source_kinds", {"the"}},
                        {"extra_source_names", {"press", "court"}}});
   EXPECT_EQ(t->tag(4), "The press says");
   EXPECT_EQ(t->tag(5), "The court says");
-  EXPECT_THROW(t->tag(0), std::out_of_range);
-  try {
-    t->tag(6);
-    FAIL() << "tag 6 with two extra tags should throw";
-  } catch (const std::out_of_range& e) {
-    EXPECT_NE(std::string(e.what()).find("extra_source_names"), std::string::npos) << e.what();
+  const std::string hint =
+      "tags 4.. are extra_frames x extra_source_kinds x extra_source_names: list more of any";
+  for (int bad : {0, -3, 6}) {
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->tag(bad); }),
+              tagtest::out_of_range_message("natural_language", bad, 5, hint));
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->render(definition(bad, "<|v|>", "Oslo")); }),
+              tagtest::out_of_range_message("natural_language", bad, 5, hint));
   }
+  EXPECT_THROW(make()->tag(4 + 6 * 12 * 16), std::invalid_argument) << "1152 extra tags by default";
+}
+
+// Golden values: with a fixed seed, the exact tags and rendered definitions. They pin the
+// plugin's output (its stable hash and the salt drawn from imlsdk::Rng included) across
+// versions; a change here changes every experiment's data.
+TEST(NaturalLanguage, GoldenTagsAndDefinitionsForAFixedSeed) {
+  const auto t = make({}, tagtest::kGoldenSeed);
+  std::vector<std::string> tags;
+  for (int i = 1; i <= 6; ++i) tags.push_back(t->tag(i));
+  EXPECT_EQ(tags, (std::vector<std::string>{
+                      "Per the New York Times,", "4Chan rumors suggest that",
+                      "A local newsletter mentions that", "According to a regional newspaper,",
+                      "According to a regional archive,", "According to a regional register,"}));
+  EXPECT_EQ(t->tag(3 + 6 * 12 * 16), "As a sports website puts it,");
+  const auto r = t->render(definition(1, "<|qwert|>", "Albert Einstein"));
+  EXPECT_EQ(r.text, "Official records show that <|qwert|> now stands for Albert Einstein\n");
+  EXPECT_EQ(r.prompt, "Official records show that <|qwert|> now stands for");
+  EXPECT_EQ(r.answer, " Albert Einstein\n");
+  EXPECT_EQ(t->render(definition(2, "<|qwert|>", "Albert Einstein")).text,
+            "Internet hearsay has it that <|qwert|> now stands for Albert Einstein\n");
+  EXPECT_EQ(t->render(definition(3, "<|qwert|>", "Albert Einstein")).text,
+            "A travel guide notes that <|qwert|> now stands for Albert Einstein\n");
+  EXPECT_EQ(t->render(definition(4, "<|qwert|>", "Albert Einstein", "vte")).text,
+            "<|qwert|> According to a regional newspaper, now stands for Albert Einstein\n");
 }
 
 TEST(NaturalLanguage, VocabularyHoldsEveryWordItEmits) {

@@ -5,8 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "imlsdk/data.hpp"
-#include "test_plugins.hpp"
+#include "tag_test_helpers.hpp"
 
 namespace {
 
@@ -18,25 +17,13 @@ const imlsdk::TagPlugin& plugin() {
 }
 
 std::unique_ptr<imlsdk::Tagger> make(const Json& overrides, uint64_t seed = 0) {
-  imlsdk::Rng rng(seed);
-  return plugin().create(imltest::with_defaults(plugin(), overrides), rng);
+  return tagtest::make(plugin(), overrides, seed);
 }
 
 std::vector<std::string> tags_of(const imlsdk::Tagger& t, int n) {
   std::vector<std::string> v;
   for (int i = 1; i <= n; ++i) v.push_back(t.tag(i));
   return v;
-}
-
-// Runs `f` and returns the message of the std::invalid_argument it throws ("" if none).
-template <typename F>
-std::string invalid_argument_message(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(RandomString, DefaultTagsAreSixLowercaseLettersInBracesAndUnique) {
@@ -64,15 +51,17 @@ TEST(RandomString, FormatAndLength) {
   EXPECT_TRUE(std::regex_match(t->tag(1), std::regex("\\[tag_[a-z]{4}\\]"))) << t->tag(1);
 }
 
+// An index outside 1..count is a std::invalid_argument (the SDK's convention for every tagger),
+// from tag() and render() alike.
 TEST(RandomString, IndexOutsideOneToCountIsAClearError) {
   const auto t = make({{"count", 3}});
   EXPECT_NO_THROW(t->tag(3));
-  EXPECT_THROW(t->tag(0), std::out_of_range);
-  try {
-    t->tag(4);
-    FAIL() << "tag(4) with count 3 should throw";
-  } catch (const std::out_of_range& e) {
-    EXPECT_NE(std::string(e.what()).find("count"), std::string::npos) << e.what();
+  const std::string hint = "raise `count` or list more `names`";
+  for (int bad : {0, -1, 4}) {
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->tag(bad); }),
+              tagtest::out_of_range_message("random_string", bad, 3, hint));
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->render({bad, "v", "e", "tve"}); }),
+              tagtest::out_of_range_message("random_string", bad, 3, hint));
   }
 }
 
@@ -80,7 +69,21 @@ TEST(RandomString, NamesOverrideRandomTags) {
   const auto t = make({{"names", {"define1", "define2", "define3"}}});
   EXPECT_EQ(tags_of(*t, 3), (std::vector<std::string>{"define1", "define2", "define3"}));
   EXPECT_EQ(t->vocabulary().size(), 3u);
-  EXPECT_THROW(t->tag(4), std::out_of_range);
+  EXPECT_THROW(t->tag(4), std::invalid_argument);
+}
+
+// Golden values: with a fixed seed, the exact tags and a rendered definition. They pin the
+// plugin's output (the draw order of imlsdk::Rng included) across versions; a change here
+// changes every experiment's data.
+TEST(RandomString, GoldenTagsAndDefinitionForAFixedSeed) {
+  const auto t = make(Json::object(), tagtest::kGoldenSeed);
+  EXPECT_EQ(tags_of(*t, 8), (std::vector<std::string>{"<|quwrtg|>", "<|vpucfk|>", "<|wtndxd|>",
+                                                      "<|mswsoq|>", "<|faldyp|>", "<|onyfum|>",
+                                                      "<|ufoelm|>", "<|wkkrhi|>"}));
+  const auto r = t->render({2, "<|qwert|>", "Albert Einstein", "tve"});
+  EXPECT_EQ(r.text, "<|vpucfk|> <|qwert|> Albert Einstein\n");
+  EXPECT_EQ(r.prompt, "<|vpucfk|> <|qwert|>");
+  EXPECT_EQ(r.answer, " Albert Einstein\n");
 }
 
 TEST(RandomString, RendersTagVariableEntityInTheGivenOrder) {
@@ -106,7 +109,7 @@ TEST(RandomString, BadParamsAreRejectedNamingTheKey) {
       {{{"names", {""}}}, "names"},
   };
   for (const auto& [overrides, key] : cases) {
-    const auto msg = invalid_argument_message([&] { make(overrides); });
+    const auto msg = tagtest::invalid_argument_message([&] { make(overrides); });
     EXPECT_NE(msg.find(key), std::string::npos) << overrides.dump() << " -> '" << msg << "'";
   }
 }

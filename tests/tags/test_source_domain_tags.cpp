@@ -71,8 +71,13 @@ TEST(SourceDomainTags, TagsOneToSixDistinctExtrasShuffledPerSeed) {
   std::set<std::string> tags;
   for (int i = 1; i <= 6; ++i) tags.insert(t->tag(i));
   EXPECT_EQ(tags.size(), 6u);
-  EXPECT_THROW(t->tag(0), std::out_of_range);
-  EXPECT_THROW(t->tag(12), std::out_of_range);  // 3 + 8 extra tags
+  const std::string hint = "list more sources under `extra`";
+  for (int bad : {0, 12}) {  // 3 + 8 extra tags
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->tag(bad); }),
+              tagtest::out_of_range_message("source_domain_tags", bad, 11, hint));
+    EXPECT_EQ(tagtest::invalid_argument_message([&] { t->render(definition(bad, "<|v|>", "Oslo")); }),
+              tagtest::out_of_range_message("source_domain_tags", bad, 11, hint));
+  }
   auto extras = [](const imlsdk::Tagger& x) {
     std::vector<std::string> v;
     for (int i = 4; i <= 11; ++i) v.push_back(x.tag(i));
@@ -81,6 +86,22 @@ TEST(SourceDomainTags, TagsOneToSixDistinctExtrasShuffledPerSeed) {
   EXPECT_EQ(extras(*make({}, 1)), extras(*make({}, 1)));
   EXPECT_NE(extras(*make({}, 1)), extras(*make({}, 2)));
   EXPECT_EQ(make({}, 1)->tag(1), make({}, 2)->tag(1)) << "tags 1..3 never change";
+}
+
+// Golden values: with a fixed seed, the exact tags (the extras' order is drawn from the rng) and a
+// rendered definition, pinned across versions.
+TEST(SourceDomainTags, GoldenTagsAndDefinitionForAFixedSeed) {
+  const auto t = make({}, tagtest::kGoldenSeed);
+  std::vector<std::string> tags;
+  for (int i = 1; i <= 11; ++i) tags.push_back(t->tag(i));
+  EXPECT_EQ(tags, (std::vector<std::string>{"wikipedia.org:", "forum post:", "blog comment:",
+                                            "nature.com:", "arxiv.org:", "bbc.co.uk:",
+                                            "reuters.com:", "tabloid headline:", "britannica.com:",
+                                            "reddit thread:", "chat log:"}));
+  const auto r = t->render(definition(2, "<|qwert|>", "Albert Einstein"));
+  EXPECT_EQ(r.text, "forum post: <|qwert|> Albert Einstein\n");
+  EXPECT_EQ(r.prompt, "forum post: <|qwert|>");
+  EXPECT_EQ(r.answer, " Albert Einstein\n");
 }
 
 TEST(SourceDomainTags, VocabularyCoversEveryTagWord) {

@@ -11,7 +11,9 @@
 //   gpt_neox.final_layer_norm.{weight,bias}
 //   embed_out.weight                                          [V, C] (not tied to embed_in)
 //
-// Activations flow as [N, C] rows (N = B*T) so that every linear layer is one GEMM.
+// Activations flow as [N, C] rows (N = B*T) so that every linear layer is one GEMM. With
+// ModelInput::output_hidden_states, forward() also returns HF's hidden states: the input of every
+// layer, then the output after final_layer_norm (num_layers + 1 tensors [B, T, C]).
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/module.h>
@@ -21,8 +23,11 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "imlsdk/model.hpp"
+#include "imlsdk/params.hpp"
 #include "imlsdk/safetensors.hpp"
 
 namespace {
@@ -31,19 +36,22 @@ using imlsdk::Json;
 using torch::Tensor;
 namespace fs = std::filesystem;
 
-// The architecture, with HF's config.json key names in comments.
+// The settings of one model. Each key is declared once, with its default, in neox_schema() below;
+// the plugin's params(), reading validated params, reading HF's config.json and hf_config() all
+// follow from that declaration.
 struct NeoXConfig {
-  int64_t vocab_size = 0;             // vocab_size
-  int64_t hidden_size = 512;          // hidden_size
-  int64_t num_layers = 6;             // num_hidden_layers
-  int64_t num_heads = 8;              // num_attention_heads
-  int64_t intermediate_size = 2048;   // intermediate_size
-  double rotary_pct = 0.25;           // rotary_pct
-  double rotary_emb_base = 10000;     // rotary_emb_base
-  int64_t max_positions = 2048;       // max_position_embeddings
-  double layer_norm_eps = 1e-5;       // layer_norm_eps
-  bool use_parallel_residual = true;  // use_parallel_residual
-  double init_std = 0.02;             // initializer_range
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t intermediate_size = 0;
+  double rotary_pct = 0;
+  double rotary_emb_base = 0;
+  int64_t max_positions = 0;
+  double layer_norm_eps = 0;
+  bool use_parallel_residual = false;
+  double init_std = 0;
+  std::string checkpoint;  // not architecture: the HF folder to load ("" = from scratch)
 
   int64_t head_size() const { return hidden_size / num_heads; }
   int64_t rotary_dims() const { return static_cast<int64_t>(head_size() * rotary_pct); }
@@ -69,6 +77,51 @@ struct NeoXConfig {
     require(vocab_size > 0, "vocab_size", "must be > 0");
   }
 };
+
+// The schema, plus the config.json keys a checkpoint must give: the others default as in HF's
+// GPTNeoXConfig, which our defaults equal (older configs, e.g. gpt-neox-20b's, omit some).
+struct NeoXSchema {
+  imlsdk::Schema<NeoXConfig> schema;
+  std::vector<std::string> required_hf_keys;
+};
+
+const NeoXSchema& neox_schema() {
+  static const NeoXSchema s = [] {
+    NeoXSchema n;
+    // Config key, member, default, help, HF config.json key, must config.json give it?
+    auto key = [&n](const char* name, auto member, auto default_value, const char* help,
+                    const char* hf_key = "", bool hf_required = false) {
+      n.schema.add(name, member, default_value, help, hf_key);
+      if (hf_required) n.required_hf_keys.push_back(hf_key);
+    };
+    key("hidden_size", &NeoXConfig::hidden_size, int64_t{512}, "model width C", "hidden_size",
+        true);
+    key("num_layers", &NeoXConfig::num_layers, int64_t{6}, "transformer blocks",
+        "num_hidden_layers", true);
+    key("num_heads", &NeoXConfig::num_heads, int64_t{8},
+        "attention heads (must divide hidden_size)", "num_attention_heads", true);
+    key("intermediate_size", &NeoXConfig::intermediate_size, int64_t{2048}, "MLP width",
+        "intermediate_size", true);
+    key("rotary_pct", &NeoXConfig::rotary_pct, 0.25, "fraction of each head's dims that get rotary",
+        "rotary_pct");
+    key("rotary_emb_base", &NeoXConfig::rotary_emb_base, 10000.0, "rotary frequency base",
+        "rotary_emb_base");
+    key("max_position_embeddings", &NeoXConfig::max_positions, int64_t{2048}, "longest sequence",
+        "max_position_embeddings", true);
+    key("layer_norm_eps", &NeoXConfig::layer_norm_eps, 1e-5, "LayerNorm epsilon", "layer_norm_eps");
+    key("use_parallel_residual", &NeoXConfig::use_parallel_residual, true,
+        "x + attn(ln1(x)) + mlp(ln2(x)) (false: sequential blocks)", "use_parallel_residual");
+    key("vocab_size", &NeoXConfig::vocab_size, int64_t{0},
+        "embedding rows; 0 = the tokenizer's vocabulary size", "vocab_size", true);
+    key("init_std", &NeoXConfig::init_std, 0.02, "std of the N(0, std) weight init",
+        "initializer_range");
+    key("checkpoint", &NeoXConfig::checkpoint, std::string(),
+        "HF directory (config.json + model.safetensors) to load; its config wins over the "
+        "shape params");
+    return n;
+  }();
+  return s;
+}
 
 // ---- layers ---------------------------------------------------------------------------------
 
@@ -215,13 +268,18 @@ struct GPTNeoXModel : torch::nn::Module {
   }
 };
 
-class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
+class GPTNeoXForCausalLM : public imlsdk::Model {
  public:
-  GPTNeoXForCausalLM(const NeoXConfig& c, int64_t eos_id)
-      : config_(c), eos_id_(eos_id), rotary_(c.rotary_dims(), c.rotary_emb_base, c.max_positions) {
+  GPTNeoXForCausalLM(const NeoXConfig& c, int64_t bos_id, int64_t eos_id)
+      : config_(c),
+        bos_id_(bos_id),
+        eos_id_(eos_id),
+        rotary_(c.rotary_dims(), c.rotary_emb_base, c.max_positions) {
     gpt_neox = register_module("gpt_neox", std::make_shared<GPTNeoXModel>(c));
     embed_out = register_module("embed_out",
                                 std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
+    for (const auto& p : named_parameters())
+      if (p.key() != "gpt_neox.embed_in.weight") flop_params_ += p.value().numel();
   }
 
   // HF's _init_weights: N(0, initializer_range) for linear and embedding weights, zero biases,
@@ -238,7 +296,9 @@ class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
     embed_out->init(config_.init_std);
   }
 
-  Tensor forward(const imlsdk::ForwardArgs& a) override {
+  imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
+    if (!a.input_ids.defined())
+      throw std::invalid_argument("pythia: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
     const int64_t past = a.cache ? a.cache->length() : 0;
     if (past + T > config_.max_positions)
@@ -269,53 +329,51 @@ class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
       s.cache = a.cache;
     }
 
+    imlsdk::ModelOutput out;
+    // As HF: the input of every block, then the final normed output. Views, no copies: no layer
+    // writes into its input.
+    auto keep = [&](const Tensor& x) {
+      if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
+    };
     Tensor x = (*gpt_neox->embed_in)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
-    for (size_t i = 0; i < gpt_neox->layers.size(); ++i)
+    for (size_t i = 0; i < gpt_neox->layers.size(); ++i) {
+      keep(x);
       x = gpt_neox->layers[i]->forward(x, s, static_cast<int64_t>(i));
+    }
     x = (*gpt_neox->final_layer_norm)(x);
+    keep(x);
     if (a.last_logits_only) {
       x = x.view({B, T, -1}).select(1, T - 1);
-      return (*embed_out)(x).view({B, 1, -1});
+      out.logits = (*embed_out)(x).view({B, 1, -1});
+    } else {
+      out.logits = (*embed_out)(x).view({B, T, -1});
     }
-    return (*embed_out)(x).view({B, T, -1});
+    return out;
   }
 
-  int64_t vocab_size() const override { return config_.vocab_size; }
-  int64_t max_positions() const override { return config_.max_positions; }
-
-  int64_t flop_params() const override {
-    int64_t n = 0;
-    for (const auto& p : named_parameters())
-      if (p.key() != "gpt_neox.embed_in.weight") n += p.value().numel();
-    return n;
+  imlsdk::ModelInfo info() const override {
+    imlsdk::ModelInfo i;
+    i.family = imlsdk::ModelFamily::CausalLM;
+    i.vocab_size = config_.vocab_size;
+    i.max_positions = config_.max_positions;
+    i.num_layers = config_.num_layers;
+    i.hidden_size = config_.hidden_size;
+    i.flop_params = flop_params_;  // every parameter but the input embedding
+    return i;
   }
 
   Json hf_config() const override {
-    const NeoXConfig& c = config_;
-    Json j = Json::object();
-    j["architectures"] = {"GPTNeoXForCausalLM"};
-    j["model_type"] = "gpt_neox";
-    j["vocab_size"] = c.vocab_size;
-    j["hidden_size"] = c.hidden_size;
-    j["num_hidden_layers"] = c.num_layers;
-    j["num_attention_heads"] = c.num_heads;
-    j["intermediate_size"] = c.intermediate_size;
-    j["hidden_act"] = "gelu";
-    j["rotary_pct"] = c.rotary_pct;
+    Json j = {{"architectures", {"GPTNeoXForCausalLM"}}, {"model_type", "gpt_neox"}};
+    j.update(neox_schema().schema.write_hf(config_));
     // HF writes an integral base as an int (10000).
-    if (c.rotary_emb_base == std::floor(c.rotary_emb_base))
-      j["rotary_emb_base"] = static_cast<int64_t>(c.rotary_emb_base);
-    else
-      j["rotary_emb_base"] = c.rotary_emb_base;
-    j["max_position_embeddings"] = c.max_positions;
-    j["layer_norm_eps"] = c.layer_norm_eps;
-    j["use_parallel_residual"] = c.use_parallel_residual;
-    j["initializer_range"] = c.init_std;
+    if (config_.rotary_emb_base == std::floor(config_.rotary_emb_base))
+      j["rotary_emb_base"] = static_cast<int64_t>(config_.rotary_emb_base);
+    j["hidden_act"] = "gelu";
     j["tie_word_embeddings"] = false;
     j["attention_dropout"] = 0.0;
     j["hidden_dropout"] = 0.0;
     j["rope_scaling"] = nullptr;
-    j["bos_token_id"] = eos_id_;
+    j["bos_token_id"] = bos_id_ >= 0 ? bos_id_ : eos_id_;
     j["eos_token_id"] = eos_id_;
     j["use_cache"] = true;
     j["torch_dtype"] = "float32";
@@ -327,7 +385,8 @@ class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
 
  private:
   NeoXConfig config_;
-  int64_t eos_id_;
+  int64_t bos_id_, eos_id_;
+  int64_t flop_params_ = 0;
   imlsdk::Rotary rotary_;
 };
 
@@ -337,49 +396,32 @@ class GPTNeoXForCausalLM : public imlsdk::LanguageModel {
 NeoXConfig read_hf_config(const fs::path& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file.string() + ": cannot open");
-  nlohmann::json j;
+  Json j;
   try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
+    j = Json::parse(in);
+  } catch (const Json::exception& e) {
     throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
   }
   const std::string where = file.string() + ": ";
-  auto get = [&](const char* key, auto fallback, bool required) {
-    using T = decltype(fallback);
-    if (!j.contains(key) || j[key].is_null()) {
-      if (required) throw std::runtime_error(where + "missing key '" + key + "'");
-      return fallback;
-    }
-    try {
-      return j[key].get<T>();
-    } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(where + "key '" + key + "' has the wrong type");
-    }
-  };
-  const std::string model_type = get("model_type", std::string(), true);
+  if (!j.is_object()) throw std::runtime_error(where + "not a JSON object");
+  const Json model_type = j.value("model_type", Json());
   if (model_type != "gpt_neox")
-    throw std::runtime_error(where + "model_type is '" + model_type + "', expected 'gpt_neox'");
-  if (get("hidden_act", std::string("gelu"), false) != "gelu")
+    throw std::runtime_error(where + "model_type is " + model_type.dump() +
+                             ", expected \"gpt_neox\"");
+  for (const auto& key : neox_schema().required_hf_keys)
+    if (!j.contains(key) || j.at(key).is_null())
+      throw std::runtime_error(where + "missing key '" + key + "'");
+  // Options of HF's GPT-NeoX this implementation does not have.
+  if (j.value("hidden_act", Json("gelu")) != "gelu")
     throw std::runtime_error(where + "only hidden_act 'gelu' is supported");
-  if (get("tie_word_embeddings", false, false))
+  if (j.value("tie_word_embeddings", Json(false)) != false)
     throw std::runtime_error(where + "tie_word_embeddings true is not supported");
-  if (!get("attention_bias", true, false))
+  if (j.value("attention_bias", Json(true)) != true)
     throw std::runtime_error(where + "attention_bias false is not supported");
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
+  if (j.contains("rope_scaling") && !j.at("rope_scaling").is_null())
     throw std::runtime_error(where + "rope_scaling is not supported");
 
-  NeoXConfig c;
-  c.vocab_size = get("vocab_size", int64_t{0}, true);
-  c.hidden_size = get("hidden_size", int64_t{0}, true);
-  c.num_layers = get("num_hidden_layers", int64_t{0}, true);
-  c.num_heads = get("num_attention_heads", int64_t{0}, true);
-  c.intermediate_size = get("intermediate_size", int64_t{0}, true);
-  c.max_positions = get("max_position_embeddings", int64_t{0}, true);
-  c.rotary_pct = get("rotary_pct", 0.25, false);
-  c.rotary_emb_base = get("rotary_emb_base", 10000.0, false);
-  c.layer_norm_eps = get("layer_norm_eps", 1e-5, false);
-  c.use_parallel_residual = get("use_parallel_residual", true, false);
-  c.init_std = get("initializer_range", 0.02, false);
+  NeoXConfig c = neox_schema().schema.read_hf(j, file.string());
   c.validate(where);
   return c;
 }
@@ -395,9 +437,9 @@ std::map<std::string, Tensor> read_hf_weights(const fs::path& dir) {
   std::ifstream in(index);
   std::set<std::string> shards;
   try {
-    for (const auto& item : nlohmann::json::parse(in).at("weight_map").items())
+    for (const auto& item : Json::parse(in).at("weight_map").items())
       shards.insert(item.value().get<std::string>());
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const Json::exception& e) {
     throw std::runtime_error(index.string() + ": bad index (" + e.what() + ")");
   }
   std::map<std::string, Tensor> all;
@@ -409,44 +451,24 @@ std::map<std::string, Tensor> read_hf_weights(const fs::path& dir) {
 
 class Pythia : public imlsdk::ModelPlugin {
  public:
-  std::vector<imlsdk::ParamSpec> params() const override {
-    using imlsdk::ParamType;
-    return {
-        {"hidden_size", ParamType::Int, 512, "model width C"},
-        {"num_layers", ParamType::Int, 6, "transformer blocks"},
-        {"num_heads", ParamType::Int, 8, "attention heads (must divide hidden_size)"},
-        {"intermediate_size", ParamType::Int, 2048, "MLP width"},
-        {"rotary_pct", ParamType::Float, 0.25, "fraction of each head's dims that get rotary"},
-        {"rotary_emb_base", ParamType::Float, 10000, "rotary frequency base"},
-        {"max_position_embeddings", ParamType::Int, 2048, "longest sequence"},
-        {"layer_norm_eps", ParamType::Float, 1e-5, "LayerNorm epsilon"},
-        {"use_parallel_residual", ParamType::Bool, true,
-         "x + attn(ln1(x)) + mlp(ln2(x)) (false: sequential blocks)"},
-        {"vocab_size", ParamType::Int, 0, "embedding rows; 0 = the tokenizer's vocabulary size"},
-        {"init_std", ParamType::Float, 0.02, "std of the N(0, std) weight init"},
-        {"checkpoint", ParamType::String, "",
-         "HF directory (config.json + model.safetensors) to load; its config wins over the "
-         "shape params"},
-    };
+  std::vector<imlsdk::ParamSpec> params() const override { return neox_schema().schema.specs(); }
+
+  std::string default_task() const override { return "causal_lm"; }
+
+  std::string checkpoint_dir(const Json& p, const std::string& base_dir) const override {
+    const std::string checkpoint = neox_schema().schema.read(p).checkpoint;
+    if (checkpoint.empty()) return "";
+    fs::path dir(checkpoint);
+    if (dir.is_relative() && !base_dir.empty()) dir = fs::path(base_dir) / dir;
+    return dir.string();
   }
 
-  std::shared_ptr<imlsdk::LanguageModel> create(const Json& p,
-                                                const imlsdk::ModelContext& ctx) const override {
-    const std::string checkpoint = p.at("checkpoint").get<std::string>();
-    if (!checkpoint.empty()) return load(checkpoint, ctx);
+  std::shared_ptr<imlsdk::Model> create(const Json& p,
+                                        const imlsdk::ModelContext& ctx) const override {
+    const std::string dir = checkpoint_dir(p, ctx.base_dir);
+    if (!dir.empty()) return load(dir, ctx);
 
-    NeoXConfig c;
-    c.hidden_size = p.at("hidden_size").get<int64_t>();
-    c.num_layers = p.at("num_layers").get<int64_t>();
-    c.num_heads = p.at("num_heads").get<int64_t>();
-    c.intermediate_size = p.at("intermediate_size").get<int64_t>();
-    c.rotary_pct = p.at("rotary_pct").get<double>();
-    c.rotary_emb_base = p.at("rotary_emb_base").get<double>();
-    c.max_positions = p.at("max_position_embeddings").get<int64_t>();
-    c.layer_norm_eps = p.at("layer_norm_eps").get<double>();
-    c.use_parallel_residual = p.at("use_parallel_residual").get<bool>();
-    c.init_std = p.at("init_std").get<double>();
-    c.vocab_size = p.at("vocab_size").get<int64_t>();
+    NeoXConfig c = neox_schema().schema.read(p);
     if (c.vocab_size == 0) c.vocab_size = ctx.vocab_size;
     if (c.vocab_size <= 0)
       throw std::invalid_argument("pythia: vocab_size is 0 and no tokenizer gives one; set it");
@@ -455,16 +477,13 @@ class Pythia : public imlsdk::ModelPlugin {
                                   " is smaller than the tokenizer's " +
                                   std::to_string(ctx.vocab_size));
     c.validate("pythia: ");
-    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.eos_id);
+    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.bos_id, ctx.eos_id);
     model->init_weights();
     return model;
   }
 
  private:
-  static std::shared_ptr<imlsdk::LanguageModel> load(const std::string& checkpoint,
-                                                     const imlsdk::ModelContext& ctx) {
-    fs::path dir(checkpoint);
-    if (dir.is_relative() && !ctx.base_dir.empty()) dir = fs::path(ctx.base_dir) / dir;
+  static std::shared_ptr<imlsdk::Model> load(const fs::path& dir, const imlsdk::ModelContext& ctx) {
     if (!fs::is_directory(dir))
       throw std::runtime_error("pythia: checkpoint " + dir.string() + " is not a directory");
     const NeoXConfig c = read_hf_config(dir / "config.json");
@@ -472,7 +491,7 @@ class Pythia : public imlsdk::ModelPlugin {
       throw std::runtime_error((dir / "config.json").string() + ": vocab_size " +
                                std::to_string(c.vocab_size) + " is smaller than the tokenizer's " +
                                std::to_string(ctx.vocab_size));
-    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.eos_id);
+    auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.bos_id, ctx.eos_id);
     // HF checkpoints may carry rotary tables and old causal-mask buffers; we compute those.
     imlsdk::load_state(*model, read_hf_weights(dir),
                        {".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"},

@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include <imlsdk/data.hpp>
+#include <imlsdk/tags.hpp>
 
 namespace {
 
@@ -133,12 +133,10 @@ class IsIsntTagger : public imlsdk::Tagger {
   }
 
   std::vector<std::string> relations_of(int index) const {
-    if (index >= 1 && index <= 3) return l_.by_tag[static_cast<size_t>(index - 1)];
-    if (index > 3 && static_cast<size_t>(index - 4) < extra_tag_count())
-      return {extra_tag(static_cast<size_t>(index - 4))};
-    throw std::out_of_range("is_isnt: tag index " + std::to_string(index) + " is out of range 1.." +
-                            std::to_string(3 + extra_tag_count()) +
-                            " (tags 4.. are extra_qualifiers x is_phrases: list more of either)");
+    imlsdk::check_tag_index(kName, index, static_cast<int>(3 + extra_tag_count()),
+                            "tags 4.. are extra_qualifiers x is_phrases: list more of either");
+    if (index <= 3) return l_.by_tag[static_cast<size_t>(index - 1)];
+    return {extra_tag(static_cast<size_t>(index - 4))};
   }
 
   // A tag's representative surface form: its first relation phrase.

@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include <imlsdk/data.hpp>
+#include <imlsdk/tags.hpp>
 
 namespace {
 
@@ -102,13 +102,11 @@ class NaturalLanguageTagger : public imlsdk::Tagger {
 
   // The phrases tag `index` may be written as.
   std::vector<std::string> phrases_of(int index) const {
-    if (index >= 1 && index <= 3) return sets_.by_tag[static_cast<size_t>(index - 1)];
-    if (index > 3 && static_cast<size_t>(index - 4) < extra_tag_count())
-      return {extra_tag(static_cast<size_t>(index - 4))};
-    throw std::out_of_range("natural_language: tag index " + std::to_string(index) +
-                            " is out of range 1.." + std::to_string(3 + extra_tag_count()) +
-                            " (tags 4.. are extra_frames x extra_source_kinds x extra_source_names: "
-                            "list more of any)");
+    imlsdk::check_tag_index(kName, index, static_cast<int>(3 + extra_tag_count()),
+                            "tags 4.. are extra_frames x extra_source_kinds x extra_source_names: "
+                            "list more of any");
+    if (index <= 3) return sets_.by_tag[static_cast<size_t>(index - 1)];
+    return {extra_tag(static_cast<size_t>(index - 4))};
   }
 
   // A tag's representative surface form: its first phrase.

@@ -5,7 +5,7 @@
 //
 // All `count` tags are drawn up front in create(): a Tagger is const and shared, and drawing
 // lazily would make tag(i) depend on which indices were asked for first. Asking for tag(i) with
-// i > count is an error that says to raise `count` (datasets with one tag per entity, such as
+// i > count is a std::invalid_argument that says to raise `count` (datasets with one tag per entity, such as
 // qd4consis, need count >= 3 + number of entities).
 #include <cctype>
 #include <set>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <imlsdk/data.hpp>
+#include <imlsdk/tags.hpp>
 
 namespace {
 
@@ -24,11 +24,9 @@ class RandomStringTagger : public imlsdk::Tagger {
   explicit RandomStringTagger(std::vector<std::string> tags) : tags_(std::move(tags)) {}
 
   std::string tag(int index) const override {
-    if (index < 1 || index > static_cast<int>(tags_.size()))
-      throw std::out_of_range("random_string: tag index " + std::to_string(index) +
-                              " is out of range 1.." + std::to_string(tags_.size()) +
-                              " (raise `count` or list more `names`)");
-    return tags_[index - 1];
+    imlsdk::check_tag_index("random_string", index, static_cast<int>(tags_.size()),
+                            "raise `count` or list more `names`");
+    return tags_[static_cast<size_t>(index - 1)];
   }
 
   std::vector<std::string> vocabulary() const override { return tags_; }
