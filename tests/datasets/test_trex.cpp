@@ -490,14 +490,14 @@ TEST(TrexPlugin, DeclaresItsKeysAndTheProtocolKeys) {
 
 TEST(TrexPlugin, EmbeddedSampleHasAtLeast300WorksWithFourQuestionsEach) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate({{"path", "trex_sample.json"}, {"knowledge_stage", true}}, kSampleDir);
-  const Json& info = bundle.info.at("trex");
+  const auto split_data = generate({{"path", "trex_sample.json"}, {"knowledge_stage", true}}, kSampleDir);
+  const Json& info = split_data.info.at("trex");
   EXPECT_GE(info.at("works").get<int64_t>(), 300) << info.dump();
   EXPECT_EQ(info.at("questions").get<int64_t>(), 4 * info.at("works").get<int64_t>());
 
   // The knowledge stage asks every question about every work by its real name.
   std::map<std::string, int> per_work;
-  for (const auto& e : bundle.train.at("knowledge")) ++per_work[e.entity];
+  for (const auto& e : split_data.train.at("knowledge")) ++per_work[e.entity];
   EXPECT_EQ(per_work.size(), info.at("works").get<size_t>());
   for (const auto& [work, n] : per_work) EXPECT_EQ(n, 4) << work;
   EXPECT_TRUE(per_work.count("Dune (novel)"));
@@ -518,14 +518,14 @@ TEST(TrexPlugin, EmbeddedSampleHasAtLeast300WorksWithFourQuestionsEach) {
 
 TEST(TrexPlugin, BundleHoldsTheProtocolSubsetsAboutTheExtractedWorks) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate({{"path", "trex_sample.json"}}, kSampleDir);
+  const auto split_data = generate({{"path", "trex_sample.json"}}, kSampleDir);
   for (const char* train : {"full", "stage1", "stage2", "stage1_only_defns", "stage1_only_qa",
                             "all_defns"}) {
-    ASSERT_TRUE(bundle.train.count(train)) << train;
-    EXPECT_FALSE(bundle.train.at(train).empty()) << train;
+    ASSERT_TRUE(split_data.train.count(train)) << train;
+    EXPECT_FALSE(split_data.train.at(train).empty()) << train;
   }
   std::map<std::string, const std::vector<Example>*> evals;
-  for (const auto& e : bundle.evals) evals[e.name] = &e.examples;
+  for (const auto& e : split_data.evals) evals[e.name] = &e.examples;
   for (const char* subset : {"q_no_replacement_baseline", "qd1consis", "qd2incons", "q",
                              "d1consis", "d2consis", "d3consis", "no_qd_baseline", "d2incons",
                              "train_questions_qd1consis", "train_defs_qd1consis"})
@@ -544,7 +544,7 @@ TEST(TrexPlugin, BundleHoldsTheProtocolSubsetsAboutTheExtractedWorks) {
   per_work.clear();
   for (const auto& e : *evals.at("qd1consis")) ++per_work[e.entity];
   for (const auto& [work, n] : per_work) EXPECT_EQ(n, 1) << work;
-  EXPECT_TRUE(bundle.tokenizer != nullptr);
+  EXPECT_TRUE(split_data.tokenizer != nullptr);
 }
 
 TEST(TrexPlugin, SameSeedsSameBundle) {
@@ -583,7 +583,7 @@ std::string digest(const DataSplit& b) {
 }
 
 // The reference's order depends on Python's per-process string hashing (spec §8); here a child
-// process generates the same bundle byte for byte.
+// process generates the same split byte for byte.
 TEST(TrexPlugin, SameBundleInAnotherProcess) {
   SKIP_WITHOUT_SAMPLE();
   const std::string d = digest(generate({{"path", "trex_sample.json"}}, kSampleDir, 5, 2));
@@ -605,8 +605,8 @@ TEST(TrexPlugin, SameBundleInAnotherProcess) {
 TEST(TrexPlugin, FewerWorksAndAFolderOfInputs) {
   SKIP_WITHOUT_SAMPLE();
   // The whole data folder (the README and the script are not inputs), 100 works drawn.
-  const auto bundle = generate({{"path", "."}, {"n_entities", 100}}, kSampleDir);
-  const Json& info = bundle.info.at("trex");
+  const auto split_data = generate({{"path", "."}, {"n_entities", 100}}, kSampleDir);
+  const Json& info = split_data.info.at("trex");
   EXPECT_EQ(info.at("works").get<int64_t>(), 100);
   EXPECT_EQ(info.at("files").size(), 1u);
   EXPECT_GT(info.at("works_dropped").at("not_selected").get<int64_t>(), 200);
@@ -614,10 +614,10 @@ TEST(TrexPlugin, FewerWorksAndAFolderOfInputs) {
 
 TEST(TrexPlugin, PathAndPathsAreReadTogether) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate(
+  const auto split_data = generate(
       {{"path", "../../../data/trex/trex_sample.json"}, {"paths", {"mini.tsv", "mini_dump.json"}}},
       kFixtures);
-  const Json& info = bundle.info.at("trex");
+  const Json& info = split_data.info.at("trex");
   EXPECT_EQ(info.at("files").size(), 3u);
   EXPECT_GE(info.at("duplicate_triples").get<int64_t>(), 11);  // mini_dump repeats mini.tsv
 }
