@@ -84,6 +84,13 @@ Fractions read_fractions(const Json& map) {
   return fractions;
 }
 
+// 26^length, saturating.
+uint64_t count_of_names(int64_t length) {
+  uint64_t n = 1;
+  for (int64_t i = 0; i < length; ++i) n = n > UINT64_MAX / 26 ? UINT64_MAX : n * 26;
+  return n;
+}
+
 Settings read_settings(const Json& p) {
   Settings s;
   s.num_x = p.at("num_x").get<int64_t>();
@@ -106,6 +113,11 @@ Settings read_settings(const Json& p) {
   if (!(s.shape.p_label_flip >= 0 && s.shape.p_label_flip <= 1))
     reject("p_label_flip must be in [0, 1]");
   if (s.var_length < 1 || s.var_length > 32) reject("var_length must be in [1, 32]");
+  // The tagger's words may take a few names more; split() checks the exact count.
+  if (static_cast<uint64_t>(s.num_x) > count_of_names(s.var_length))
+    reject("num_x " + std::to_string(s.num_x) + " is more than the " +
+           std::to_string(count_of_names(s.var_length)) + " distinct variable names of var_length " +
+           std::to_string(s.var_length));
   // Training "false" questions draw n_nums_in_question numbers outside the intersection.
   if (max_x < n_nums + n_int || max_x > 1000000)
     reject("max_x must be in [n_nums_in_question + n_intersection = " +
@@ -144,12 +156,6 @@ imlsdk::Rng stage2_stream(const SplitContext& ctx, Salt salt) {
 }
 
 // ---- variables ----------------------------------------------------------------------------
-
-uint64_t count_of_names(int64_t length) {
-  uint64_t n = 1;
-  for (int64_t i = 0; i < length; ++i) n = n > UINT64_MAX / 26 ? UINT64_MAX : n * 26;
-  return n;
-}
 
 bool is_lowercase_word(const std::string& w, int64_t length) {
   return static_cast<int64_t>(w.size()) == length &&
