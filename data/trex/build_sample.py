@@ -468,7 +468,7 @@ painting("The Anatomy Lesson of Dr. Nicolaes Tulp", depicts="Nicolaes Tulp", col
 painting("The Swing", depicts="swing", collection="Wallace Collection", movement="Rococo", genre="genre painting")
 painting("The Ambassadors", depicts="Jean de Dinteville|Georges de Selve", collection="National Gallery", movement="Northern Renaissance", genre="double portrait")
 
-# ---- records the processing must drop (they show up in bundle.info["trex"]) --------------
+# ---- records the processing must drop (they show up in info["trex"]) --------------
 # Works titled like a pronoun: once "(novel)" / "(film)" is stripped, "It" and "Her" cannot be
 # told from the coreference aligner's pronouns, so the pronoun rule drops all their triples.
 novel("It (novel)", "Stephen King", "1986", "Viking Press", genre="horror", setting="Derry")

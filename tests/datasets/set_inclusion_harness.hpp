@@ -1,8 +1,9 @@
-// Shared by test_set_inclusion and its child process set_inclusion_digest: generates the
+// Shared by test_set_inclusion and its child process set_inclusion_digest: loads and splits the
 // set-inclusion data through the real plugins and hashes everything generated.
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "imlsdk/data.hpp"
@@ -10,7 +11,8 @@
 
 namespace set_inclusion_test {
 
-// The plugins stay loaded for the whole process: a bundle's tokenizer lives in the plugin's code.
+// The plugins stay loaded for the whole process: a Dataset's code and a split's tokenizer live
+// in the plugin.
 inline const imlsdk::DatasetPlugin& dataset_plugin() {
   static auto p = imltest::load_plugin<imlsdk::DatasetPlugin>("set_inclusion");
   return *p;
@@ -31,15 +33,28 @@ inline std::unique_ptr<imlsdk::Tagger> make_tagger(uint64_t seed,
   return tag_plugin().create(imltest::with_defaults(tag_plugin(), tag_params), rng);
 }
 
-inline imlsdk::DataBundle generate(const imlsdk::Json& overrides, uint64_t seed = 0,
-                                   uint64_t seed_stage2 = 0,
-                                   const imlsdk::Json& tag_params = reference_tags()) {
+inline std::unique_ptr<imlsdk::Dataset> load(const imlsdk::Json& overrides) {
+  return dataset_plugin().load(imltest::with_defaults(dataset_plugin(), overrides),
+                               imlsdk::LoadContext{});
+}
+
+// One seed's split, with that seed's tagger (as the host makes one per run).
+inline imlsdk::DataSplit split(const imlsdk::Dataset& data, uint64_t seed = 0,
+                               uint64_t seed_stage2 = 0,
+                               const imlsdk::Json& tag_params = reference_tags()) {
   const auto tagger = make_tagger(seed, tag_params);
-  imlsdk::DataContext ctx;
+  imlsdk::SplitContext ctx;
   ctx.seed = seed;
   ctx.seed_stage2 = seed_stage2;
   ctx.tagger = tagger.get();
-  return dataset_plugin().generate(imltest::with_defaults(dataset_plugin(), overrides), ctx);
+  return data.split(ctx);
+}
+
+// Load and split in one go.
+inline imlsdk::DataSplit generate(const imlsdk::Json& overrides, uint64_t seed = 0,
+                                  uint64_t seed_stage2 = 0,
+                                  const imlsdk::Json& tag_params = reference_tags()) {
+  return split(*load(overrides), seed, seed_stage2, tag_params);
 }
 
 // FNV-1a over every field of every example, the token ids of every training text and the info.
@@ -70,7 +85,7 @@ inline void add_examples(Fnv1a& h, const std::vector<imlsdk::Example>& examples)
       h.add(*field);
 }
 
-inline std::string digest(const imlsdk::DataBundle& b) {
+inline std::string digest(const imlsdk::DataSplit& b) {
   Fnv1a h;
   for (const auto& [name, examples] : b.train) {
     h.add(name);
@@ -88,7 +103,7 @@ inline std::string digest(const imlsdk::DataBundle& b) {
 }
 
 // The configuration both processes hash: random tags, all six subsets non-empty.
-inline imlsdk::DataBundle digest_config_bundle() {
+inline imlsdk::DataSplit digest_config_bundle() {
   const imlsdk::Json overrides = {
       {"num_x", 300},
       {"fractions",

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "csv_reader.hpp"
 #include "cvdb_harness.hpp"
@@ -29,7 +30,7 @@ std::string error_of(F f) {
   return "";
 }
 
-const std::vector<imlsdk::Example>& eval_set(const imlsdk::DataBundle& b, const std::string& name) {
+const std::vector<imlsdk::Example>& eval_set(const imlsdk::DataSplit& b, const std::string& name) {
   for (const auto& e : b.evals)
     if (e.name == name) return e.examples;
   static const std::vector<imlsdk::Example> none;
@@ -38,7 +39,7 @@ const std::vector<imlsdk::Example>& eval_set(const imlsdk::DataBundle& b, const 
 }
 
 // The answer (with every value) to `question` in the knowledge eval set.
-std::string knowledge_answer(const imlsdk::DataBundle& b, const std::string& question) {
+std::string knowledge_answer(const imlsdk::DataSplit& b, const std::string& question) {
   for (const auto& e : eval_set(b, "knowledge"))
     if (e.prompt == "Q: " + question + "\nA:") return e.answer;
   return "(no such question)";
@@ -110,6 +111,36 @@ TEST(CvdbTable, RowRulesAndTheirCounts) {
                                      {"name_non_word", 1},        {"occupation_non_word", 1},
                                      {"citizenship_non_word", 1}, {"duplicate_name", 1}};
   EXPECT_EQ(table.dropped, expected);
+}
+
+TEST(CvdbTable, DuplicateNamesKeepTheMostReadRow) {
+  const auto table = cvdb::read_table(fixture("duplicates.csv"), cvdb::Encoding::Latin1);
+  std::vector<std::string> names, occupations;
+  for (const auto& p : table.people) {
+    names.push_back(p.name);
+    occupations.push_back(p.occupation);
+  }
+  // Kept rows stay in file order: the winning Mary Shelley row is line 4, after Percy.
+  EXPECT_EQ(names, (std::vector<std::string>{"Percy Shelley", "Mary Shelley", "Ada Lovelace",
+                                             "Lord Byron"}));
+  // The sparse "Mary_Shelley" row comes first, the most read "Mary Shelley" row stays; of the
+  // two Ada Lovelace rows read equally often the first stays; the most read "Lord Byron" row
+  // fails a filter, so it removes nothing.
+  EXPECT_EQ(occupations, (std::vector<std::string>{"poet", "novelist", "mathematician", "poet"}));
+  EXPECT_EQ(table.people[1].line, 4u);
+  EXPECT_EQ(table.people[1].readers, 3000);
+  EXPECT_EQ(table.people[2].line, 5u);
+  EXPECT_EQ(table.people[3].readers, 900);
+  const cvdb::DropCounts expected = {{"duplicate_name", 2}, {"missing_string_citizenship_raw_d", 1}};
+  EXPECT_EQ(table.dropped, expected);
+
+  // Through the plugin: questions about Mary Shelley answer from the most read row.
+  const Json fractions = {{"qd1consis", 0.5}, {"d1consis", 0.5}};
+  const auto b = cvdb_test::generate(
+      {{"path", fixture("duplicates.csv")}, {"fractions", fractions}, {"knowledge_stage", true}});
+  EXPECT_EQ(knowledge_answer(b, "What did Mary Shelley do?"), " novelist\n");
+  EXPECT_EQ(knowledge_answer(b, "What did Ada Lovelace do?"), " mathematician\n");
+  EXPECT_EQ(b.info.at("cvdb").at("dropped").at("duplicate_name"), 2);
 }
 
 TEST(CvdbTable, MostReadMenAndWomenWithStableTies) {
@@ -236,16 +267,46 @@ TEST(CvdbPlugin, MostReadCutAndRelativePath) {
 }
 
 TEST(CvdbPlugin, ErrorsNameTheFileAndLine) {
-  const std::string msg = error_of([] {
-    cvdb_test::generate({{"path", fixture("wrong_field_count.csv")}});
-  });
+  // Bad files and values fail at load(), before any split.
+  const std::string msg = error_of([] { cvdb_test::load({{"path", fixture("wrong_field_count.csv")}}); });
   EXPECT_NE(msg.find("wrong_field_count.csv:5:"), std::string::npos) << msg;
-  EXPECT_THROW(cvdb_test::generate({{"n_per_gender", 0}}), std::invalid_argument);
-  EXPECT_THROW(cvdb_test::generate({{"encoding", "ascii"}}), std::invalid_argument);
+  const std::string none = error_of([] { cvdb_test::load({{"path", fixture("empty.csv")}}); });
+  EXPECT_NE(none.find("empty.csv:1:"), std::string::npos) << none;
+  EXPECT_THROW(cvdb_test::load({{"n_per_gender", 0}}), std::invalid_argument);
+  EXPECT_THROW(cvdb_test::load({{"encoding", "ascii"}}), std::invalid_argument);
   std::set<std::string> keys;
   for (const auto& s : cvdb_test::dataset_plugin().params()) keys.insert(s.key);
   for (const char* k : {"path", "encoding", "n_per_gender", "fractions", "alpha", "knowledge_stage"})
     EXPECT_EQ(keys.count(k), 1u) << k;
+}
+
+// load() does every seed-independent step once: splitting one loaded Dataset for several seeds
+// gives what splitting a freshly loaded one gives, in any order, from several threads at once.
+TEST(CvdbPlugin, OneLoadSplitsLikeFreshLoads) {
+  const Json overrides = {{"entity_attribution", true}, {"knowledge_stage", true}};
+  const auto data = cvdb_test::load(overrides);
+  const std::vector<std::pair<uint64_t, uint64_t>> seeds = {{0, 0}, {1, 0}, {1, 3}, {7, 2}};
+  std::vector<std::string> once;
+  for (const auto& [s1, s2] : seeds) once.push_back(qa_test::digest(cvdb_test::split(*data, s1, s2)));
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    EXPECT_EQ(qa_test::digest(cvdb_test::generate(overrides, seeds[i].first, seeds[i].second)),
+              once[i]) << i;
+  }
+  for (size_t i = seeds.size(); i-- > 0;)
+    EXPECT_EQ(qa_test::digest(cvdb_test::split(*data, seeds[i].first, seeds[i].second)), once[i]);
+  std::vector<std::string> threaded(seeds.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seeds.size(); ++i)
+    threads.emplace_back([&, i] {
+      threaded[i] = qa_test::digest(cvdb_test::split(*data, seeds[i].first, seeds[i].second));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(threaded, once);
+  EXPECT_NE(once[0], once[1]);
+  EXPECT_NE(once[1], once[2]);  // seed_stage2 re-draws Stage 2
+  // info() holds what load() found, which every split repeats.
+  EXPECT_EQ(data->info(), cvdb_test::split(*data).info.at("cvdb"));
+  EXPECT_EQ(data->info().at("kept"), 506);
 }
 
 TEST(CvdbPlugin, ByteIdenticalAcrossProcesses) {

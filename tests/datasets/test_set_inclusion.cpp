@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@
 
 namespace {
 
-using imlsdk::DataBundle;
+using imlsdk::DataSplit;
 using imlsdk::Example;
 using imlsdk::Json;
 using set_inclusion_test::generate;
@@ -27,13 +28,13 @@ Json all_subsets_fractions() {
           {"d1consis", 0.1},  {"d2consis", 0.1},  {"d3consis", 0.1}};
 }
 
-const std::vector<Example>& eval_set(const DataBundle& b, const std::string& name) {
+const std::vector<Example>& eval_set(const DataSplit& b, const std::string& name) {
   for (const auto& e : b.evals)
     if (e.name == name) return e.examples;
   throw std::runtime_error("no eval set " + name);
 }
 
-std::vector<std::string> eval_names(const DataBundle& b) {
+std::vector<std::string> eval_names(const DataSplit& b) {
   std::vector<std::string> names;
   for (const auto& e : b.evals) names.push_back(e.name);
   return names;
@@ -382,6 +383,34 @@ TEST(SetInclusion, Stage1DataDoesNotDependOnSeedStage2) {
   EXPECT_FALSE(same_examples(a.train.at("stage1"), generate(p, 4, 0).train.at("stage1")));
 }
 
+// Nothing is read, so load() only checks the params: splitting one loaded Dataset for several
+// seeds gives what splitting a freshly loaded one gives, in any order, from several threads.
+TEST(SetInclusion, OneLoadSplitsLikeFreshLoads) {
+  const Json p = {{"num_x", 200}, {"fractions", all_subsets_fractions()}};
+  const auto data = set_inclusion_test::load(p);
+  const std::vector<std::pair<uint64_t, uint64_t>> seeds = {{0, 0}, {1, 0}, {1, 3}, {7, 2}};
+  std::vector<std::string> once;
+  for (const auto& [s1, s2] : seeds)
+    once.push_back(set_inclusion_test::digest(set_inclusion_test::split(*data, s1, s2)));
+  for (size_t i = 0; i < seeds.size(); ++i)
+    EXPECT_EQ(set_inclusion_test::digest(generate(p, seeds[i].first, seeds[i].second)), once[i]) << i;
+  for (size_t i = seeds.size(); i-- > 0;)
+    EXPECT_EQ(set_inclusion_test::digest(set_inclusion_test::split(*data, seeds[i].first, seeds[i].second)),
+              once[i]);
+  std::vector<std::string> threaded(seeds.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seeds.size(); ++i)
+    threads.emplace_back([&, i] {
+      threaded[i] =
+          set_inclusion_test::digest(set_inclusion_test::split(*data, seeds[i].first, seeds[i].second));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(threaded, once);
+  EXPECT_NE(once[0], once[1]);
+  EXPECT_NE(once[1], once[2]);
+  EXPECT_EQ(data->info().at("variables"), 200);
+}
+
 TEST(SetInclusion, ByteIdenticalAcrossProcesses) {
   const std::string here = set_inclusion_test::digest(set_inclusion_test::digest_config_bundle());
   EXPECT_EQ(here, set_inclusion_test::digest(set_inclusion_test::digest_config_bundle()));
@@ -412,17 +441,21 @@ TEST(SetInclusion, BadParamsAreRejectedNamingTheKey) {
       {{{"p_label_flip", 1.5}}, "p_label_flip"},
       {{{"var_length", 0}}, "var_length"},
       {{{"max_x", 5}}, "max_x"},
-      // One number per question, one in the intersection: every test question is a training one.
-      {{{"n_nums_in_question", 1}, {"n_intersection", 1}, {"max_x", 2}}, "max_x"},
       {{{"definition_order", "tvv"}}, "definition_order"},
       {{{"fractions", {{"qd1consis", 0.5}, {"qd3consis", 0.5}}}}, "qd3consis"},
       {{{"fractions", {{"qd1consis", 0.5}, {"qd2incons", 0.4}}}}, "fractions"},
       {{{"fractions", {{"qd1consis", 1.5}, {"qd2incons", -0.5}}}}, "qd2incons"},
   };
   for (const auto& [overrides, key] : cases) {
-    const auto msg = invalid_argument_message([&] { generate(overrides); });
+    // Every bad value fails at load(), before any split.
+    const auto msg = invalid_argument_message([&] { set_inclusion_test::load(overrides); });
     EXPECT_NE(msg.find(key), std::string::npos) << overrides.dump() << " -> '" << msg << "'";
   }
+  // One number per question, one in the intersection: every test question is a training one,
+  // which the draws find out when split() makes the questions.
+  const Json no_room = {{"n_nums_in_question", 1}, {"n_intersection", 1}, {"max_x", 2}};
+  const auto msg = invalid_argument_message([&] { generate(no_room); });
+  EXPECT_NE(msg.find("max_x"), std::string::npos) << msg;
 }
 
 TEST(SetInclusion, TooFewTagsIsAClearError) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -24,7 +25,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using imlsdk::DataBundle;
+using imlsdk::DataSplit;
 using imlsdk::Example;
 using imlsdk::Json;
 
@@ -50,7 +51,7 @@ Extracted extract(const std::vector<std::string>& files) {
   return x;
 }
 
-std::vector<imlsdk::Entity> select(const Extracted& x, trex::Selection s, uint64_t seed,
+std::vector<imlqa::Entity> select(const Extracted& x, trex::Selection s, uint64_t seed,
                                    trex::Counts* counts = nullptr) {
   trex::Counts c = x.counts;
   imlsdk::Rng rng(seed);
@@ -59,7 +60,7 @@ std::vector<imlsdk::Entity> select(const Extracted& x, trex::Selection s, uint64
   return entities;
 }
 
-const imlsdk::QAPair* find_qa(const imlsdk::Entity& e, const std::string& relation) {
+const imlqa::QAPair* find_qa(const imlqa::Entity& e, const std::string& relation) {
   for (const auto& qa : e.qa)
     if (qa.relation == relation) return &qa;
   return nullptr;
@@ -176,6 +177,29 @@ TEST(TrexRules, Table2HasTheTwentySixPredicatesOfThePaper) {
   EXPECT_EQ(trex::find_table2("P407")->question, trex::find_table2("P364")->question);
   EXPECT_EQ(trex::find_table2("P577")->question, "When was {} published or released?");
   EXPECT_EQ(trex::find_table2("P31"), nullptr);
+}
+
+TEST(TrexRules, ReferencePredicatesAreTable2AndP31) {
+  EXPECT_EQ(trex::parse_predicate_set("paper"), trex::PredicateSet::Paper);
+  EXPECT_EQ(trex::parse_predicate_set("reference"), trex::PredicateSet::Reference);
+  try {
+    trex::parse_predicate_set("Paper");
+    ADD_FAILURE() << "accepted 'Paper'";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    for (const char* part : {"predicates", "'paper'", "'reference'", "'Paper'"})
+      EXPECT_NE(m.find(part), std::string::npos) << m;
+  }
+  const auto& paper = trex::predicate_templates(trex::PredicateSet::Paper);
+  const auto& reference = trex::predicate_templates(trex::PredicateSet::Reference);
+  EXPECT_EQ(&paper, &trex::table2());
+  ASSERT_EQ(reference.size(), paper.size() + 1);
+  for (size_t i = 0; i < paper.size(); ++i) EXPECT_EQ(reference[i].predicate, paper[i].predicate);
+  const auto* type = trex::find_template("P31", trex::PredicateSet::Reference);
+  ASSERT_NE(type, nullptr);
+  EXPECT_EQ(type->question, "What is the type of {}?");
+  EXPECT_FALSE(type->asks_first_name);
+  EXPECT_EQ(trex::find_template("P31", trex::PredicateSet::Paper), nullptr);
 }
 
 TEST(TrexRead, PredicateIds) {
@@ -429,16 +453,27 @@ const imlsdk::TagPlugin& tag_plugin() {
   return *p;
 }
 
-DataBundle generate(const Json& overrides, const std::string& base_dir, uint64_t seed = 0,
-                    uint64_t seed_stage2 = 0) {
+std::unique_ptr<imlsdk::Dataset> load(const Json& overrides, const std::string& base_dir) {
+  imlsdk::LoadContext ctx;
+  ctx.base_dir = base_dir;
+  return trex_plugin().load(imltest::with_defaults(trex_plugin(), overrides), ctx);
+}
+
+// One seed's split, with that seed's random_string tagger (as the host makes one per run).
+DataSplit split(const imlsdk::Dataset& data, uint64_t seed = 0, uint64_t seed_stage2 = 0) {
   imlsdk::Rng rng(seed);
   const auto tagger = tag_plugin().create(imltest::with_defaults(tag_plugin()), rng);
-  imlsdk::DataContext ctx;
+  imlsdk::SplitContext ctx;
   ctx.seed = seed;
   ctx.seed_stage2 = seed_stage2;
   ctx.tagger = tagger.get();
-  ctx.base_dir = base_dir;
-  return trex_plugin().generate(imltest::with_defaults(trex_plugin(), overrides), ctx);
+  return data.split(ctx);
+}
+
+// Load and split in one go.
+DataSplit generate(const Json& overrides, const std::string& base_dir, uint64_t seed = 0,
+                   uint64_t seed_stage2 = 0) {
+  return split(*load(overrides, base_dir), seed, seed_stage2);
 }
 
 #define SKIP_WITHOUT_SAMPLE()                                                          \
@@ -455,14 +490,14 @@ TEST(TrexPlugin, DeclaresItsKeysAndTheProtocolKeys) {
 
 TEST(TrexPlugin, EmbeddedSampleHasAtLeast300WorksWithFourQuestionsEach) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate({{"path", "trex_sample.json"}, {"knowledge_stage", true}}, kSampleDir);
-  const Json& info = bundle.info.at("trex");
+  const auto split_data = generate({{"path", "trex_sample.json"}, {"knowledge_stage", true}}, kSampleDir);
+  const Json& info = split_data.info.at("trex");
   EXPECT_GE(info.at("works").get<int64_t>(), 300) << info.dump();
   EXPECT_EQ(info.at("questions").get<int64_t>(), 4 * info.at("works").get<int64_t>());
 
   // The knowledge stage asks every question about every work by its real name.
   std::map<std::string, int> per_work;
-  for (const auto& e : bundle.train.at("knowledge")) ++per_work[e.entity];
+  for (const auto& e : split_data.train.at("knowledge")) ++per_work[e.entity];
   EXPECT_EQ(per_work.size(), info.at("works").get<size_t>());
   for (const auto& [work, n] : per_work) EXPECT_EQ(n, 4) << work;
   EXPECT_TRUE(per_work.count("Dune (novel)"));
@@ -483,14 +518,14 @@ TEST(TrexPlugin, EmbeddedSampleHasAtLeast300WorksWithFourQuestionsEach) {
 
 TEST(TrexPlugin, BundleHoldsTheProtocolSubsetsAboutTheExtractedWorks) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate({{"path", "trex_sample.json"}}, kSampleDir);
+  const auto split_data = generate({{"path", "trex_sample.json"}}, kSampleDir);
   for (const char* train : {"full", "stage1", "stage2", "stage1_only_defns", "stage1_only_qa",
                             "all_defns"}) {
-    ASSERT_TRUE(bundle.train.count(train)) << train;
-    EXPECT_FALSE(bundle.train.at(train).empty()) << train;
+    ASSERT_TRUE(split_data.train.count(train)) << train;
+    EXPECT_FALSE(split_data.train.at(train).empty()) << train;
   }
   std::map<std::string, const std::vector<Example>*> evals;
-  for (const auto& e : bundle.evals) evals[e.name] = &e.examples;
+  for (const auto& e : split_data.evals) evals[e.name] = &e.examples;
   for (const char* subset : {"q_no_replacement_baseline", "qd1consis", "qd2incons", "q",
                              "d1consis", "d2consis", "d3consis", "no_qd_baseline", "d2incons",
                              "train_questions_qd1consis", "train_defs_qd1consis"})
@@ -509,7 +544,7 @@ TEST(TrexPlugin, BundleHoldsTheProtocolSubsetsAboutTheExtractedWorks) {
   per_work.clear();
   for (const auto& e : *evals.at("qd1consis")) ++per_work[e.entity];
   for (const auto& [work, n] : per_work) EXPECT_EQ(n, 1) << work;
-  EXPECT_TRUE(bundle.tokenizer != nullptr);
+  EXPECT_TRUE(split_data.tokenizer != nullptr);
 }
 
 TEST(TrexPlugin, SameSeedsSameBundle) {
@@ -530,7 +565,7 @@ TEST(TrexPlugin, SameSeedsSameBundle) {
 }
 
 // FNV-1a over every field of every example and the info.
-std::string digest(const DataBundle& b) {
+std::string digest(const DataSplit& b) {
   uint64_t h = 0xcbf29ce484222325ULL;
   const auto add = [&](const std::string& s) {
     for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
@@ -548,7 +583,7 @@ std::string digest(const DataBundle& b) {
 }
 
 // The reference's order depends on Python's per-process string hashing (spec §8); here a child
-// process generates the same bundle byte for byte.
+// process generates the same split byte for byte.
 TEST(TrexPlugin, SameBundleInAnotherProcess) {
   SKIP_WITHOUT_SAMPLE();
   const std::string d = digest(generate({{"path", "trex_sample.json"}}, kSampleDir, 5, 2));
@@ -570,8 +605,8 @@ TEST(TrexPlugin, SameBundleInAnotherProcess) {
 TEST(TrexPlugin, FewerWorksAndAFolderOfInputs) {
   SKIP_WITHOUT_SAMPLE();
   // The whole data folder (the README and the script are not inputs), 100 works drawn.
-  const auto bundle = generate({{"path", "."}, {"n_entities", 100}}, kSampleDir);
-  const Json& info = bundle.info.at("trex");
+  const auto split_data = generate({{"path", "."}, {"n_entities", 100}}, kSampleDir);
+  const Json& info = split_data.info.at("trex");
   EXPECT_EQ(info.at("works").get<int64_t>(), 100);
   EXPECT_EQ(info.at("files").size(), 1u);
   EXPECT_GT(info.at("works_dropped").at("not_selected").get<int64_t>(), 200);
@@ -579,18 +614,99 @@ TEST(TrexPlugin, FewerWorksAndAFolderOfInputs) {
 
 TEST(TrexPlugin, PathAndPathsAreReadTogether) {
   SKIP_WITHOUT_SAMPLE();
-  const auto bundle = generate(
+  const auto split_data = generate(
       {{"path", "../../../data/trex/trex_sample.json"}, {"paths", {"mini.tsv", "mini_dump.json"}}},
       kFixtures);
-  const Json& info = bundle.info.at("trex");
+  const Json& info = split_data.info.at("trex");
   EXPECT_EQ(info.at("files").size(), 3u);
   EXPECT_GE(info.at("duplicate_triples").get<int64_t>(), 11);  // mini_dump repeats mini.tsv
 }
 
+// predicates: paper (default) asks Table 2 only; reference also asks each work's type (P31), as
+// the reference code does, which gives works with three Table-2 questions a fourth.
+TEST(TrexPlugin, ReferencePredicatesAlsoAskForTheType) {
+  SKIP_WITHOUT_SAMPLE();
+  const Json paper_params = {{"path", "trex_sample.json"}, {"knowledge_stage", true}};
+  Json reference_params = paper_params;
+  reference_params["predicates"] = "reference";
+  const auto paper = generate(paper_params, kSampleDir);
+  const auto reference = generate(reference_params, kSampleDir);
+  Json explicit_paper = paper_params;
+  explicit_paper["predicates"] = "paper";  // the default
+  EXPECT_EQ(digest(paper), digest(generate(explicit_paper, kSampleDir)));
+
+  const auto type_questions = [](const DataSplit& b) {
+    size_t n = 0;
+    for (const auto& e : b.train.at("knowledge")) n += e.prompt.find("Q: What is the type of ") == 0;
+    return n;
+  };
+  const auto works_of = [](const DataSplit& b) {
+    std::set<std::string> works;
+    for (const auto& e : b.train.at("knowledge")) works.insert(e.entity);
+    return works;
+  };
+  EXPECT_EQ(type_questions(paper), 0u);
+  EXPECT_GT(type_questions(reference), 0u);
+  const Json& p = paper.info.at("trex");
+  const Json& r = reference.info.at("trex");
+  EXPECT_GT(r.at("works").get<int64_t>(), p.at("works").get<int64_t>());
+  EXPECT_EQ(works_of(reference).size(), r.at("works").get<size_t>());
+  // Beowulf has three Table-2 questions once its date is dropped; its type makes a fourth.
+  EXPECT_FALSE(works_of(paper).count("Beowulf"));
+  EXPECT_TRUE(works_of(reference).count("Beowulf"));
+  // Every sample work states its P31, which only the paper's set drops.
+  EXPECT_GT(p.at("triples_dropped").at("predicate_not_in_table_2").get<int64_t>(),
+            r.at("triples_dropped").at("predicate_not_in_table_2").get<int64_t>() + 300);
+
+  // All questions kept: Nineteen Eighty-Four's type is asked, answered "novel".
+  reference_params["questions_per_entity"] = 0;
+  const auto all = generate(reference_params, kSampleDir);
+  size_t asked = 0;
+  for (const auto& e : all.train.at("knowledge"))
+    if (e.prompt == "Q: What is the type of Nineteen Eighty-Four?\nA:") {
+      EXPECT_EQ(e.answer, " novel\n");
+      ++asked;
+    }
+  EXPECT_EQ(asked, 1u);
+  EXPECT_EQ(load(reference_params, kSampleDir)->info().at("predicates"), "reference");
+}
+
+// load() reads and extracts once: splitting one loaded Dataset for several seeds gives what
+// splitting a freshly loaded one gives, in any order, from several threads at once.
+TEST(TrexPlugin, OneLoadSplitsLikeFreshLoads) {
+  SKIP_WITHOUT_SAMPLE();
+  const Json params = {{"path", "trex_sample.json"}, {"n_entities", 300}};
+  const auto data = load(params, kSampleDir);
+  const std::vector<std::pair<uint64_t, uint64_t>> seeds = {{0, 0}, {1, 0}, {1, 3}, {7, 2}};
+  std::vector<std::string> once;
+  for (const auto& [s1, s2] : seeds) once.push_back(digest(split(*data, s1, s2)));
+  for (size_t i = 0; i < seeds.size(); ++i)
+    EXPECT_EQ(digest(generate(params, kSampleDir, seeds[i].first, seeds[i].second)), once[i]) << i;
+  for (size_t i = seeds.size(); i-- > 0;)
+    EXPECT_EQ(digest(split(*data, seeds[i].first, seeds[i].second)), once[i]) << i;
+  std::vector<std::string> threaded(seeds.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seeds.size(); ++i)
+    threads.emplace_back([&, i] { threaded[i] = digest(split(*data, seeds[i].first, seeds[i].second)); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(threaded, once);
+  EXPECT_NE(once[0], once[1]);  // another Stage-1 seed draws other works
+  EXPECT_NE(once[1], once[2]);  // seed_stage2 re-draws Stage 2
+  // info() holds what load() found; each split adds its draw's counts.
+  const Json info = data->info();
+  const Json first = split(*data).info.at("trex");
+  for (const char* key : {"files", "triples_read", "duplicate_triples", "triples_dropped",
+                          "works_with_questions"})
+    EXPECT_EQ(info.at(key), first.at(key)) << key;
+  EXPECT_EQ(info.at("works_eligible").get<int64_t>() - 300,
+            first.at("works_dropped").at("not_selected").get<int64_t>());
+}
+
 TEST(TrexPlugin, ConfigErrorsNameTheKeyOrTheFile) {
+  // Bad values and files fail at load(), before any split.
   const auto invalid = [](const Json& overrides) -> std::string {
     try {
-      generate(overrides, kFixtures);
+      load(overrides, kFixtures);
     } catch (const std::invalid_argument& e) {
       return e.what();
     }
@@ -603,15 +719,20 @@ TEST(TrexPlugin, ConfigErrorsNameTheKeyOrTheFile) {
             std::string::npos);
   EXPECT_NE(invalid({{"path", "mini.tsv"}, {"n_entities", 0}}).find("n_entities"), std::string::npos);
   EXPECT_NE(invalid({{"path", "mini.tsv"}, {"format", "xml"}}).find("format"), std::string::npos);
+  const std::string predicates = invalid({{"path", "mini.tsv"}, {"predicates", "all"}});
+  for (const char* part : {"predicates", "'paper'", "'reference'", "'all'"})
+    EXPECT_NE(predicates.find(part), std::string::npos) << predicates;
+  EXPECT_NE(invalid({{"path", "mini.tsv"}, {"min_predicates", 27}}).find("min_predicates"),
+            std::string::npos);
 
   const std::string missing =
-      runtime_error_of([] { generate({{"path", "absent.json"}}, kFixtures); });
+      runtime_error_of([] { load({{"path", "absent.json"}}, kFixtures); });
   EXPECT_NE(missing.find("absent.json"), std::string::npos) << missing;
   const std::string broken =
-      runtime_error_of([] { generate({{"path", "malformed/missing_object.jsonl"}}, kFixtures); });
+      runtime_error_of([] { load({{"path", "malformed/missing_object.jsonl"}}, kFixtures); });
   EXPECT_NE(broken.find("missing_object.jsonl:1"), std::string::npos) << broken;
   const std::string none = runtime_error_of(
-      [] { generate({{"path", "mini.tsv"}, {"min_predicates", 26}}, kFixtures); });
+      [] { load({{"path", "mini.tsv"}, {"min_predicates", 26}}, kFixtures); });
   EXPECT_NE(none.find("no work has 26"), std::string::npos) << none;
 }
 

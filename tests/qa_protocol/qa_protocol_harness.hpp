@@ -1,5 +1,5 @@
 // Shared by the text-QA protocol tests, their child process and the cvdb tests: synthetic
-// entities, a tagger whose tags show their index, and a digest of everything a bundle holds.
+// entities, a tagger whose tags show their index, and a digest of everything a split holds.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "imlqa/protocol.hpp"
 #include "imlsdk/data.hpp"
-#include "imlsdk/qa_protocol.hpp"
 
 namespace qa_test {
 
@@ -24,12 +24,12 @@ class IndexTagger : public imlsdk::Tagger {
 
 // `n` people "Person 0001", ... with six questions each; every answer names its entity and
 // relation, so a QA example's answer tells whose fact it is. Nationality lists two values.
-inline std::vector<imlsdk::Entity> synthetic_entities(size_t n) {
-  std::vector<imlsdk::Entity> out;
+inline std::vector<imlqa::Entity> synthetic_entities(size_t n) {
+  std::vector<imlqa::Entity> out;
   for (size_t i = 0; i < n; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "%04zu", i);
-    imlsdk::Entity e;
+    imlqa::Entity e;
     e.name = std::string("Person ") + id;
     const std::string a = std::string("a") + id;
     e.qa = {{"When was {} born?", a + "birth", "birth"},
@@ -46,19 +46,19 @@ inline std::vector<imlsdk::Entity> synthetic_entities(size_t n) {
 // Every protocol key with its default, then `overrides`.
 inline imlsdk::Json protocol_params(const imlsdk::Json& overrides = imlsdk::Json::object()) {
   imlsdk::Json p = imlsdk::Json::object();
-  for (const auto& spec : imlsdk::qa_protocol_params()) p[spec.key] = spec.default_value;
+  for (const auto& spec : imlqa::qa_protocol_params()) p[spec.key] = spec.default_value;
   for (auto it = overrides.begin(); it != overrides.end(); ++it) p[it.key()] = it.value();
   return p;
 }
 
-inline imlsdk::DataBundle build(size_t n, const imlsdk::Json& overrides = imlsdk::Json::object(),
+inline imlsdk::DataSplit build(size_t n, const imlsdk::Json& overrides = imlsdk::Json::object(),
                                 uint64_t seed = 0, uint64_t seed_stage2 = 0) {
   static const IndexTagger tagger;
-  imlsdk::DataContext ctx;
+  imlsdk::SplitContext ctx;
   ctx.seed = seed;
   ctx.seed_stage2 = seed_stage2;
   ctx.tagger = &tagger;
-  return imlsdk::build_qa_protocol(synthetic_entities(n), protocol_params(overrides), ctx);
+  return imlqa::build_qa_protocol(synthetic_entities(n), protocol_params(overrides), ctx);
 }
 
 // FNV-1a over every field of every example, the token ids of every text and the info.
@@ -92,7 +92,7 @@ inline void add_examples(Fnv1a& h, const imlsdk::Tokenizer& tok,
   }
 }
 
-inline std::string digest(const imlsdk::DataBundle& b) {
+inline std::string digest(const imlsdk::DataSplit& b) {
   Fnv1a h;
   for (const auto& [name, examples] : b.train) {
     h.add(name);
@@ -108,7 +108,7 @@ inline std::string digest(const imlsdk::DataBundle& b) {
 }
 
 // The configuration both processes hash: every subset and every optional set on.
-inline imlsdk::DataBundle digest_config_bundle() {
+inline imlsdk::DataSplit digest_config_bundle() {
   const imlsdk::Json overrides = {
       {"fractions",
        {{"q_no_replacement_baseline", 0.1}, {"qd1consis", 0.2}, {"qd1incons", 0.05},

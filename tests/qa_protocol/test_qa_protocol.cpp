@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "imlsdk/text.hpp"
+#include "imlqa/answers.hpp"
 #include "qa_protocol_harness.hpp"
 
 using imlsdk::Example;
@@ -27,11 +27,11 @@ Json all_subsets_fractions() {
           {"d1consis", 0.08}, {"d2consis", 0.08}, {"d3consis", 0.08}, {"no_qd_baseline", 0.06}};
 }
 
-bool has_eval(const imlsdk::DataBundle& b, const std::string& name) {
+bool has_eval(const imlsdk::DataSplit& b, const std::string& name) {
   return std::any_of(b.evals.begin(), b.evals.end(), [&](const auto& e) { return e.name == name; });
 }
 
-const std::vector<Example>& eval_set(const imlsdk::DataBundle& b, const std::string& name) {
+const std::vector<Example>& eval_set(const imlsdk::DataSplit& b, const std::string& name) {
   for (const auto& e : b.evals)
     if (e.name == name) return e.examples;
   static const std::vector<Example> none;
@@ -46,7 +46,7 @@ std::set<std::string> entities_of(const std::vector<Example>& xs) {
 }
 
 // alias -> the entity its questions are about (from the test and training questions).
-std::map<std::string, std::string> alias_owner(const imlsdk::DataBundle& b) {
+std::map<std::string, std::string> alias_owner(const imlsdk::DataSplit& b) {
   std::map<std::string, std::string> out;
   for (const auto& set : b.evals) {
     if (set.name == "d2incons" || set.name.rfind("ent_assoc_", 0) == 0 ||
@@ -282,7 +282,7 @@ TEST(QaProtocol, QuestionTextFormats) {
     if (e.text.find("nationality") != std::string::npos) {
       const std::string id = e.entity.substr(7);
       EXPECT_EQ(e.answer, " a" + id + "nationA;a" + id + "nationB\n");
-      EXPECT_TRUE(imlsdk::exact_match("a" + id + "nationB", e.answer));
+      EXPECT_TRUE(imlqa::exact_match("a" + id + "nationB", e.answer));
     }
   // The baseline asks by real name.
   for (const auto& e : eval_set(b, "q_no_replacement_baseline")) {
@@ -333,7 +333,7 @@ TEST(QaProtocol, TrainSubsetsCombineTheRightPieces) {
     stage1_qa += eval_set(b, "train_questions_" + s).size();
   EXPECT_EQ(b.train.at("stage1_only_qa").size(), stage1_qa);
   EXPECT_EQ(b.train.count("knowledge"), 0u);  // only with knowledge_stage
-  for (const auto& name : imlsdk::known_train_subsets())
+  for (const auto& name : imlqa::train_subsets())
     if (name != "knowledge") {
       EXPECT_EQ(b.train.count(name), 1u) << name;
     }
@@ -456,12 +456,12 @@ TEST(QaProtocol, ByteIdenticalAcrossProcesses) {
 
 TEST(QaProtocol, InputOrderDoesNotMatter) {
   static const qa_test::IndexTagger tagger;
-  imlsdk::DataContext ctx;
+  imlsdk::SplitContext ctx;
   ctx.tagger = &tagger;
   auto entities = qa_test::synthetic_entities(150);
-  const auto a = imlsdk::build_qa_protocol(entities, qa_test::protocol_params(), ctx);
+  const auto a = imlqa::build_qa_protocol(entities, qa_test::protocol_params(), ctx);
   std::reverse(entities.begin(), entities.end());
-  const auto b = imlsdk::build_qa_protocol(entities, qa_test::protocol_params(), ctx);
+  const auto b = imlqa::build_qa_protocol(entities, qa_test::protocol_params(), ctx);
   EXPECT_EQ(qa_test::digest(a), qa_test::digest(b));
 }
 
@@ -493,37 +493,37 @@ TEST(QaProtocol, BadParametersAreRejectedNamingTheKey) {
 
 TEST(QaProtocol, BadEntitiesAreRejected) {
   static const qa_test::IndexTagger tagger;
-  imlsdk::DataContext ctx;
+  imlsdk::SplitContext ctx;
   ctx.tagger = &tagger;
   const auto params = qa_test::protocol_params();
   auto entities = qa_test::synthetic_entities(20);
   auto twice = entities;
   twice.push_back(entities.front());
-  EXPECT_THROW(imlsdk::build_qa_protocol(twice, params, ctx), std::invalid_argument);
+  EXPECT_THROW(imlqa::build_qa_protocol(twice, params, ctx), std::invalid_argument);
   auto no_slot = entities;
   no_slot[3].qa[0].question_template = "When was it born?";
-  EXPECT_THROW(imlsdk::build_qa_protocol(no_slot, params, ctx), std::invalid_argument);
+  EXPECT_THROW(imlqa::build_qa_protocol(no_slot, params, ctx), std::invalid_argument);
   auto no_answer = entities;
   no_answer[3].qa[0].answer = " ; ";
-  EXPECT_THROW(imlsdk::build_qa_protocol(no_answer, params, ctx), std::invalid_argument);
-  EXPECT_THROW(imlsdk::build_qa_protocol({}, params, ctx), std::invalid_argument);
+  EXPECT_THROW(imlqa::build_qa_protocol(no_answer, params, ctx), std::invalid_argument);
+  EXPECT_THROW(imlqa::build_qa_protocol({}, params, ctx), std::invalid_argument);
   ctx.tagger = nullptr;
-  EXPECT_THROW(imlsdk::build_qa_protocol(entities, params, ctx), std::invalid_argument);
+  EXPECT_THROW(imlqa::build_qa_protocol(entities, params, ctx), std::invalid_argument);
 }
 
 TEST(QaProtocol, ParamsAndOverrides) {
   std::set<std::string> keys;
-  for (const auto& spec : imlsdk::qa_protocol_params()) keys.insert(spec.key);
+  for (const auto& spec : imlqa::qa_protocol_params()) keys.insert(spec.key);
   for (const char* k : {"fractions", "alpha", "test_questions_per_entity", "definition_order",
                         "alias_length", "entity_attribution", "letters", "in_context",
                         "knowledge_stage"})
     EXPECT_EQ(keys.count(k), 1u) << k;
-  const auto specs = imlsdk::qa_protocol_params({{"alias_length", 7}});
+  const auto specs = imlqa::qa_protocol_params({{"alias_length", 7}});
   for (const auto& s : specs)
     if (s.key == "alias_length") {
       EXPECT_EQ(s.default_value, 7);
     }
-  EXPECT_THROW(imlsdk::qa_protocol_params({{"no_such_key", 1}}), std::invalid_argument);
+  EXPECT_THROW(imlqa::qa_protocol_params({{"no_such_key", 1}}), std::invalid_argument);
 }
 
 TEST(YearAnonymisation, ConversionTable) {
@@ -534,5 +534,5 @@ TEST(YearAnonymisation, ConversionTable) {
       {1879, "19 century"},     {1899, "19 century"},   {1900, "19 century"},
       {1901, "1900s"},          {1955, "1950s"},        {1999, "1990s"},
       {2000, "2000"},           {2018, "2018"}};
-  for (const auto& [year, text] : table) EXPECT_EQ(imlsdk::anonymize_year(year), text) << year;
+  for (const auto& [year, text] : table) EXPECT_EQ(imlqa::anonymize_year(year), text) << year;
 }

@@ -1,23 +1,30 @@
 // The CVDB text-QA dataset (paper §3, A.1; spec §6): notable people from the Cross-Verified
-// Database (Laouenan et al. 2022), six questions each, through the shared text-QA protocol.
+// Database (Laouenan et al. 2022), six questions each, through the shared text-QA protocol
+// (imlqa/protocol.hpp).
 //
 //   Q: When was <|qwert|> born?\nA: 18 century\n       (years anonymised)
 //   Q: What was the nationality of <|qwert|>?\nA: France\n
 //
 // Reads the real CVDB CSV (ISO-8859-1) from `path`, or by default the hand-written sample in
-// data/cvdb/. Rows the paper's rules drop are counted per reason into bundle.info["cvdb"].
-#include <cstdint>
+// data/cvdb/. load() reads the file and picks the people once (nothing there depends on a
+// seed); split() hands them to the protocol per seed. Rows the paper's rules drop are counted
+// per reason into info()["dropped"] and each split's info["cvdb"].
+//
+// Duplicate names: rows are compared by their normalised name (underscores as spaces), after
+// the row filters, so a bad row never removes a good duplicate. Of the rows sharing a name the
+// MOST READ one (wiki_readers_2015_2018) stays, ties going to the first in file order: the most
+// read row is the person's main entry, and a sparse duplicate ("Mary_Shelley" next to "Mary
+// Shelley") that happens to come first must not replace it. The reference keeps the first row,
+// and compares names before normalising them (docs/data-fidelity.md).
 #include <filesystem>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
+#include <imlqa/protocol.hpp>
 #include <imlsdk/data.hpp>
-#include <imlsdk/qa_protocol.hpp>
 
 #include "cvdb_table.hpp"
 
@@ -27,8 +34,10 @@
 
 namespace {
 
+using imlsdk::DataSplit;
 using imlsdk::Json;
 using imlsdk::ParamType;
+using imlsdk::SplitContext;
 
 std::string resolve(const std::string& path, const std::string& base_dir) {
   if (path.empty()) {
@@ -41,52 +50,30 @@ std::string resolve(const std::string& path, const std::string& base_dir) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
-// The people a file yields, with the counts of what was dropped.
-struct Selection {
-  std::vector<cvdb::Person> people;
-  size_t rows = 0;
-  cvdb::DropCounts dropped;
-};
-
-// The host calls generate() once per (seed, stage-2 seed) and the full CVDB takes seconds to
-// read, so each (file, encoding, n_per_gender) is read once per process; a file whose size or
-// modification time changed is read again.
-class SelectionCache {
+// The people of one file, read and selected once; every split draws its subsets from them.
+class CvdbData : public imlsdk::Dataset {
  public:
-  std::shared_ptr<const Selection> get(const std::string& path, cvdb::Encoding encoding,
-                                       size_t n_per_gender) {
-    std::error_code size_error, time_error;
-    const auto size = std::filesystem::file_size(path, size_error);
-    const auto time = std::filesystem::last_write_time(path, time_error);
-    if (size_error || time_error) return read(path, encoding, n_per_gender);  // reports the error
-    const Key key{path, static_cast<int>(encoding), n_per_gender, size,
-                  static_cast<int64_t>(time.time_since_epoch().count())};
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = cache_[key];
-    if (!slot) slot = read(path, encoding, n_per_gender);
-    return slot;
+  CvdbData(std::vector<imlqa::Entity> entities, Json params, Json facts)
+      : entities_(std::move(entities)), params_(std::move(params)), facts_(std::move(facts)) {}
+
+  DataSplit split(const SplitContext& ctx) const override {
+    DataSplit out = imlqa::build_qa_protocol(entities_, params_, ctx);
+    out.info["cvdb"] = facts_;
+    return out;
   }
+
+  Json info() const override { return facts_; }
 
  private:
-  static std::shared_ptr<const Selection> read(const std::string& path, cvdb::Encoding encoding,
-                                               size_t n_per_gender) {
-    cvdb::Table table = cvdb::read_table(path, encoding);
-    auto s = std::make_shared<Selection>();
-    s->people = cvdb::most_read(table.people, n_per_gender, table.dropped);
-    s->rows = table.rows;
-    s->dropped = std::move(table.dropped);
-    return s;
-  }
-
-  using Key = std::tuple<std::string, int, size_t, uintmax_t, int64_t>;
-  std::mutex mutex_;
-  std::map<Key, std::shared_ptr<const Selection>> cache_;
+  std::vector<imlqa::Entity> entities_;
+  Json params_;  // the protocol keys build_qa_protocol reads (the whole params object)
+  Json facts_;   // path, rows, kept, men, women, dropped
 };
 
 class Cvdb : public imlsdk::DatasetPlugin {
  public:
   std::vector<imlsdk::ParamSpec> params() const override {
-    auto p = imlsdk::qa_protocol_params();
+    auto p = imlqa::qa_protocol_params();
     p.push_back({"path", ParamType::String, "",
                  "the CVDB CSV, relative to the config file's folder; empty = the embedded "
                  "sample data/cvdb/cvdb_sample.csv"});
@@ -98,41 +85,39 @@ class Cvdb : public imlsdk::DatasetPlugin {
     return p;
   }
 
-  imlsdk::DataBundle generate(const Json& params, const imlsdk::DataContext& ctx) const override {
+  std::unique_ptr<imlsdk::Dataset> load(const Json& params,
+                                        const imlsdk::LoadContext& ctx) const override {
     const auto n_per_gender = params.at("n_per_gender").get<int64_t>();
     if (n_per_gender < 1) throw std::invalid_argument("cvdb: n_per_gender must be >= 1");
     const auto encoding = cvdb::parse_encoding(params.at("encoding").get<std::string>());
     const std::string path = resolve(params.at("path").get<std::string>(), ctx.base_dir);
 
-    const auto selection = cache_.get(path, encoding, static_cast<size_t>(n_per_gender));
-    const auto& people = selection->people;
+    cvdb::Table table = cvdb::read_table(path, encoding);
+    const auto people =
+        cvdb::most_read(table.people, static_cast<size_t>(n_per_gender), table.dropped);
     if (people.empty())
       throw std::runtime_error(path + ": no row passes the paper's filters (dropped: " +
-                               Json(selection->dropped).dump() + ")");
-    std::vector<imlsdk::Entity> entities;
+                               Json(table.dropped).dump() + ")");
+    std::vector<imlqa::Entity> entities;
     size_t men = 0;
     for (const auto& p : people) {
       entities.push_back(cvdb::to_entity(p));
       men += p.gender == "Male";
     }
 
-    imlsdk::DataBundle bundle = imlsdk::build_qa_protocol(entities, params, ctx);
-    Json& info = bundle.info["cvdb"];
-    info["path"] = path;
-    info["rows"] = selection->rows;
-    info["kept"] = people.size();
-    info["men"] = men;
-    info["women"] = people.size() - men;
-    info["dropped"] = Json::object();
-    for (const auto& [reason, count] : selection->dropped) info["dropped"][reason] = count;
-    return bundle;
+    Json facts;
+    facts["path"] = path;
+    facts["rows"] = table.rows;
+    facts["kept"] = people.size();
+    facts["men"] = men;
+    facts["women"] = people.size() - men;
+    facts["dropped"] = Json::object();
+    for (const auto& [reason, count] : table.dropped) facts["dropped"][reason] = count;
+    return std::make_unique<CvdbData>(std::move(entities), params, std::move(facts));
   }
-
- private:
-  mutable SelectionCache cache_;
 };
 
 }  // namespace
 
-IMLSDK_PLUGIN(Cvdb, "cvdb", "1.0.0",
+IMLSDK_PLUGIN(Cvdb, "cvdb", "2.0.0",
               "CVDB notable people (paper §3): six questions each, aliases, the full Table-1 protocol")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -129,7 +130,6 @@ Table read_table(const std::string& path, Encoding encoding) {
   }
 
   Table table;
-  std::set<std::string> names;
   while (csv.next(fields)) {
     ++table.rows;
     if (fields.size() != n_columns)
@@ -170,12 +170,23 @@ Table read_table(const std::string& path, Encoding encoding) {
       ++table.dropped["missing_string_citizenship_raw_d"];
       continue;
     }
-    if (!names.insert(p.name).second) {
-      ++table.dropped["duplicate_name"];
-      continue;
-    }
     table.people.push_back(std::move(p));
   }
+
+  // Rows that share a name once normalised: the most read stays, ties go to the first.
+  std::map<std::string, size_t> chosen;  // name -> index into table.people
+  for (size_t i = 0; i < table.people.size(); ++i) {
+    const auto [it, fresh] = chosen.emplace(table.people[i].name, i);
+    if (!fresh && table.people[i].readers > table.people[it->second].readers) it->second = i;
+  }
+  std::vector<Person> kept;
+  for (size_t i = 0; i < table.people.size(); ++i) {
+    if (chosen.at(table.people[i].name) == i)
+      kept.push_back(std::move(table.people[i]));
+    else
+      ++table.dropped["duplicate_name"];
+  }
+  table.people = std::move(kept);
   return table;
 }
 
@@ -201,12 +212,12 @@ std::vector<Person> most_read(const std::vector<Person>& people, size_t n_per_ge
   return out;
 }
 
-imlsdk::Entity to_entity(const Person& p) {
-  imlsdk::Entity e;
+imlqa::Entity to_entity(const Person& p) {
+  imlqa::Entity e;
   e.name = p.name;
   e.qa = {
-      {"When was {} born?", imlsdk::anonymize_year(p.birth), "birth"},
-      {"When did {} die?", imlsdk::anonymize_year(p.death), "death"},
+      {"When was {} born?", imlqa::anonymize_year(p.birth), "birth"},
+      {"When did {} die?", imlqa::anonymize_year(p.death), "death"},
       {"In which region did {} live?", p.region, "region"},
       {"What did {} do?", p.occupation, "occupation"},
       {"What was the nationality of {}?", p.citizenship, "nationality"},

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <imlsdk/qa_protocol.hpp>
+#include <imlqa/protocol.hpp>
 
 #include "csv_reader.hpp"
 
@@ -37,8 +37,11 @@ struct Table {
 // Reads the CSV and applies the row rules: drop a row with a missing value in one of the eight
 // columns (pandas' NA strings), replace "_" by " " in name and occupation, drop names and
 // occupations with non-word characters (Python's [^\w\s]) and citizenships with characters
-// other than word characters, spaces and "'", then de-duplicate names, keeping the first row
-// that passed (spec §8: normalise first, and a bad row never removes a good duplicate).
+// other than word characters, spaces and "'", then de-duplicate names: of the rows that passed
+// and share a name, the most read one (wiki_readers_2015_2018) stays, ties going to the first
+// in file order (spec §8: normalise first, and a bad row never removes a good duplicate; the
+// most read row is the person's main entry, a sparse duplicate such as "Mary_Shelley" next to
+// "Mary Shelley" is not). Kept rows stay in file order.
 // Malformed input throws std::runtime_error("FILE:LINE: what").
 Table read_table(const std::string& path, Encoding encoding);
 
@@ -52,8 +55,8 @@ std::vector<Person> most_read(const std::vector<Person>& people, size_t n_per_ge
 std::string convert_citizenship(const std::string& raw);
 
 // The six questions of paper A.1, in the reference's order: birth, death, region, occupation,
-// nationality, gender. Years anonymised (imlsdk::anonymize_year).
-imlsdk::Entity to_entity(const Person& p);
+// nationality, gender. Years anonymised (imlqa::anonymize_year).
+imlqa::Entity to_entity(const Person& p);
 
 // Python's \w and \s for one code point (exact for ISO-8859-1; above it, letters of every
 // script count as word characters and the Unicode punctuation and symbol blocks do not).

@@ -7,6 +7,9 @@
 //   "define1 v a r % 17"        (rendered by the run's tagger; tag 1 reliable, 2 not, 3 unseen)
 // Subsets follow spec §3: qd1consis / qd2incons / q have training QA (qd2incons' definitions
 // carry a wrong number), d1consis / d2consis / d3consis only have definitions (Stage 2).
+//
+// Nothing is read from files and every draw depends on the seeds, so load() only checks the
+// parameters; split() draws one seed's variables, questions and subsets.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -14,6 +17,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <imlsdk/data.hpp>
@@ -24,8 +28,10 @@
 
 namespace {
 
+using imlsdk::DataSplit;
 using imlsdk::Example;
 using imlsdk::Json;
+using imlsdk::SplitContext;
 using namespace set_inclusion;
 
 // Subsets in the order slices are cut and results are listed.
@@ -78,6 +84,13 @@ Fractions read_fractions(const Json& map) {
   return fractions;
 }
 
+// 26^length, saturating.
+uint64_t count_of_names(int64_t length) {
+  uint64_t n = 1;
+  for (int64_t i = 0; i < length; ++i) n = n > UINT64_MAX / 26 ? UINT64_MAX : n * 26;
+  return n;
+}
+
 Settings read_settings(const Json& p) {
   Settings s;
   s.num_x = p.at("num_x").get<int64_t>();
@@ -100,6 +113,11 @@ Settings read_settings(const Json& p) {
   if (!(s.shape.p_label_flip >= 0 && s.shape.p_label_flip <= 1))
     reject("p_label_flip must be in [0, 1]");
   if (s.var_length < 1 || s.var_length > 32) reject("var_length must be in [1, 32]");
+  // The tagger's words may take a few names more; split() checks the exact count.
+  if (static_cast<uint64_t>(s.num_x) > count_of_names(s.var_length))
+    reject("num_x " + std::to_string(s.num_x) + " is more than the " +
+           std::to_string(count_of_names(s.var_length)) + " distinct variable names of var_length " +
+           std::to_string(s.var_length));
   // Training "false" questions draw n_nums_in_question numbers outside the intersection.
   if (max_x < n_nums + n_int || max_x > 1000000)
     reject("max_x must be in [n_nums_in_question + n_intersection = " +
@@ -130,20 +148,14 @@ uint64_t mix(uint64_t h, uint64_t v) {
 
 enum Salt : uint64_t { kData = 1, kNames, kSplit, kStage2Split, kStage1Order, kStage2Order, kFullOrder };
 
-imlsdk::Rng stage1_stream(const imlsdk::DataContext& ctx, Salt salt) {
+imlsdk::Rng stage1_stream(const SplitContext& ctx, Salt salt) {
   return imlsdk::Rng(mix(ctx.seed, salt));
 }
-imlsdk::Rng stage2_stream(const imlsdk::DataContext& ctx, Salt salt) {
+imlsdk::Rng stage2_stream(const SplitContext& ctx, Salt salt) {
   return imlsdk::Rng(mix(mix(ctx.seed, salt), ctx.seed_stage2));
 }
 
 // ---- variables ----------------------------------------------------------------------------
-
-uint64_t count_of_names(int64_t length) {
-  uint64_t n = 1;
-  for (int64_t i = 0; i < length; ++i) n = n > UINT64_MAX / 26 ? UINT64_MAX : n * 26;
-  return n;
-}
 
 bool is_lowercase_word(const std::string& w, int64_t length) {
   return static_cast<int64_t>(w.size()) == length &&
@@ -227,38 +239,15 @@ std::vector<Example> shuffled(std::vector<Example> v, imlsdk::Rng rng) {
   return v;
 }
 
-// ---- the plugin ---------------------------------------------------------------------------
+// ---- the dataset ----------------------------------------------------------------------------
 
-class SetInclusion : public imlsdk::DatasetPlugin {
+class SetInclusionData : public imlsdk::Dataset {
  public:
-  std::vector<imlsdk::ParamSpec> params() const override {
-    using imlsdk::ParamType;
-    return {
-        {"num_x", ParamType::Int, 500, "number of variables (paper: 8000)"},
-        {"n_nums_in_question", ParamType::Int, 4, "numbers listed in each question"},
-        {"n_intersection", ParamType::Int, 2,
-         "numbers every training 'true' question shares; x is one of them (>= 2 keeps x "
-         "unidentifiable from training questions)"},
-        {"n_qs_per_x", ParamType::Int, 24,
-         "questions per variable: half train, half test, each half half true / half false"},
-        {"p_label_flip", ParamType::Float, 0.1,
-         "probability that a training 'true' answer is flipped to 'false'"},
-        {"var_length", ParamType::Int, 3, "letters per variable name"},
-        {"max_x", ParamType::Int, 99, "hidden numbers and question numbers lie in [0, max_x)"},
-        {"one_token_per_variable", ParamType::Bool, false,
-         "false: variables as space-separated letters 'v a r'; true: one token per variable"},
-        {"definition_order", ParamType::String, "tve",
-         "order of tag (t), variable (v) and number (e) in definitions"},
-        {"fractions", ParamType::Map,
-         Json{{"qd1consis", 0.4}, {"qd2incons", 0.4}, {"q", 0.0},
-              {"d1consis", 0.1}, {"d2consis", 0.1}, {"d3consis", 0.0}},
-         "fraction of variables per subset (App. D Table 3); must sum to 1"},
-    };
-  }
+  explicit SetInclusionData(Settings settings) : s_(std::move(settings)) {}
 
-  imlsdk::DataBundle generate(const Json& params, const imlsdk::DataContext& ctx) const override {
-    const Settings s = read_settings(params);
-    if (!ctx.tagger) reject("needs a tagger (DataContext.tagger is null)");
+  DataSplit split(const SplitContext& ctx) const override {
+    const Settings& s = s_;
+    if (!ctx.tagger) reject("needs a tagger (SplitContext.tagger is null)");
     const imlsdk::Tagger& tagger = *ctx.tagger;
 
     // Words a one-token variable must not collide with.
@@ -305,39 +294,43 @@ class SetInclusion : public imlsdk::DatasetPlugin {
       }
     }
 
-    imlsdk::DataBundle bundle;
+    DataSplit out;
     std::vector<Example> stage1, stage2, full;
     for (const auto& subset : kSubsetsWithTrainQa) append(stage1, train_qa[subset]);
     for (const auto& subset : kStage1Definitions) append(stage1, definitions[subset]);
     for (const auto& subset : kStage2Subsets) append(stage2, definitions[subset]);
     append(full, stage1);
     append(full, stage2);
-    bundle.train["stage1"] = shuffled(stage1, stage1_stream(ctx, kStage1Order));
-    bundle.train["stage2"] = shuffled(stage2, stage2_stream(ctx, kStage2Order));
-    bundle.train["full"] = shuffled(full, stage2_stream(ctx, kFullOrder));
+    out.train["stage1"] = shuffled(stage1, stage1_stream(ctx, kStage1Order));
+    out.train["stage2"] = shuffled(stage2, stage2_stream(ctx, kStage2Order));
+    out.train["full"] = shuffled(full, stage2_stream(ctx, kFullOrder));
 
     // Eval sets: test questions per subset, then the training material per subset.
     for (const auto& subset : kSubsets)
-      if (!test_qa[subset].empty()) bundle.evals.push_back({subset, test_qa[subset]});
+      if (!test_qa[subset].empty()) out.evals.push_back({subset, test_qa[subset]});
     for (const auto& subset : kSubsetsWithTrainQa)
       if (!train_qa[subset].empty())
-        bundle.evals.push_back({"train_questions_" + subset, train_qa[subset]});
+        out.evals.push_back({"train_questions_" + subset, train_qa[subset]});
     for (const auto& subset : kSubsets)
       if (!definitions[subset].empty())
-        bundle.evals.push_back({"train_defs_" + subset, definitions[subset]});
+        out.evals.push_back({"train_defs_" + subset, definitions[subset]});
 
-    bundle.tokenizer = make_tokenizer(s, tagger, names);
+    out.tokenizer = make_tokenizer(s, tagger, names);
 
-    Json& info = bundle.info;
+    Json& info = out.info;
     for (const auto& subset : kSubsets)
       info["variables"][subset] = members.at(subset).size();
-    for (const auto& [name, examples] : bundle.train) info["train"][name] = examples.size();
-    for (const auto& e : bundle.evals) info["evals"][e.name] = e.examples.size();
+    for (const auto& [name, examples] : out.train) info["train"][name] = examples.size();
+    for (const auto& e : out.evals) info["evals"][e.name] = e.examples.size();
     info["label_flips"] = flipped;
     info["true_training_questions_before_flips"] = true_by_construction;
-    info["vocab_size"] = bundle.tokenizer->vocab_size();
-    info["tokenizer"] = bundle.tokenizer->describe();
-    return bundle;
+    info["vocab_size"] = out.tokenizer->vocab_size();
+    info["tokenizer"] = out.tokenizer->describe();
+    return out;
+  }
+
+  Json info() const override {
+    return Json{{"variables", s_.num_x}, {"max_x", s_.shape.max_x}};
   }
 
  private:
@@ -358,9 +351,46 @@ class SetInclusion : public imlsdk::DatasetPlugin {
     }
     return std::make_shared<WordTokenizer>(words);
   }
+
+  Settings s_;
+};
+
+// ---- the plugin ---------------------------------------------------------------------------
+
+class SetInclusion : public imlsdk::DatasetPlugin {
+ public:
+  std::vector<imlsdk::ParamSpec> params() const override {
+    using imlsdk::ParamType;
+    return {
+        {"num_x", ParamType::Int, 500, "number of variables (paper: 8000)"},
+        {"n_nums_in_question", ParamType::Int, 4, "numbers listed in each question"},
+        {"n_intersection", ParamType::Int, 2,
+         "numbers every training 'true' question shares; x is one of them (>= 2 keeps x "
+         "unidentifiable from training questions)"},
+        {"n_qs_per_x", ParamType::Int, 24,
+         "questions per variable: half train, half test, each half half true / half false"},
+        {"p_label_flip", ParamType::Float, 0.1,
+         "probability that a training 'true' answer is flipped to 'false'"},
+        {"var_length", ParamType::Int, 3, "letters per variable name"},
+        {"max_x", ParamType::Int, 99, "hidden numbers and question numbers lie in [0, max_x)"},
+        {"one_token_per_variable", ParamType::Bool, false,
+         "false: variables as space-separated letters 'v a r'; true: one token per variable"},
+        {"definition_order", ParamType::String, "tve",
+         "order of tag (t), variable (v) and number (e) in definitions"},
+        {"fractions", ParamType::Map,
+         Json{{"qd1consis", 0.4}, {"qd2incons", 0.4}, {"q", 0.0},
+              {"d1consis", 0.1}, {"d2consis", 0.1}, {"d3consis", 0.0}},
+         "fraction of variables per subset (App. D Table 3); must sum to 1"},
+    };
+  }
+
+  std::unique_ptr<imlsdk::Dataset> load(const Json& params,
+                                       const imlsdk::LoadContext& /*ctx*/) const override {
+    return std::make_unique<SetInclusionData>(read_settings(params));
+  }
 };
 
 }  // namespace
 
-IMLSDK_PLUGIN(SetInclusion, "set_inclusion", "1.0.0",
+IMLSDK_PLUGIN(SetInclusion, "set_inclusion", "2.0.0",
               "Set-inclusion toy task (paper App. D): 'v a r % 4 17 60 93 = true', word-level tokens")

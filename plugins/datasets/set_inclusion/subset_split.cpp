@@ -1,6 +1,6 @@
 #include "subset_split.hpp"
 
-#include <imlsdk/qa_split.hpp>
+#include <imlqa/split.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -15,9 +15,9 @@ bool is_stage2(const std::string& name, const std::vector<std::string>& stage2_s
 
 }  // namespace
 
-// The SDK's rule (imlsdk/qa_split.hpp), shared with the text-QA protocol.
+// The text-QA protocol's rule (imlqa/split.hpp), so both datasets size subsets alike.
 std::vector<size_t> subset_sizes(const Fractions& fractions, size_t n) {
-  return imlsdk::subset_sizes(fractions, n);
+  return imlqa::subset_sizes(fractions, n);
 }
 
 std::map<std::string, std::vector<std::string>> split_into_subsets(

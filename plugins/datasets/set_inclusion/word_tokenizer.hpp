@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <imlsdk/data.hpp>
+#include <imlsdk/tokenizer.hpp>
 
 namespace set_inclusion {
 

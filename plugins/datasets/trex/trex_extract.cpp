@@ -33,7 +33,7 @@ std::string join(const std::vector<std::string>& values, char sep) {
 
 }  // namespace
 
-std::vector<Work> collect_works(const TripleStore& store, Counts& counts) {
+std::vector<Work> collect_works(const TripleStore& store, Counts& counts, PredicateSet set) {
   for (const char* rule : kTripleRules) counts.triples[rule] = 0;
 
   std::unordered_map<uint64_t, size_t> triples_per_work;
@@ -50,14 +50,14 @@ std::vector<Work> collect_works(const TripleStore& store, Counts& counts) {
     const std::string object = strip_parentheses(store.text(t.object));
     if (is_pronoun(subject) || is_pronoun(object)) { drop(counts.triples, "pronoun"); continue; }
     if (subject.empty() || object.empty()) { drop(counts.triples, "empty_after_stripping"); continue; }
-    const PredicateTemplate* table = find_table2(store.text(t.predicate));
+    const PredicateTemplate* table = find_template(store.text(t.predicate), set);
     if (!table) { drop(counts.triples, "predicate_not_in_table_2"); continue; }
 
     std::string value = object;
     if (table->predicate == "P577") {
       const auto year = publication_year(object);
       if (!year) { drop(counts.triples, "p577_without_year"); continue; }
-      value = imlsdk::anonymize_year(*year);
+      value = imlqa::anonymize_year(*year);
     }
     std::string answer = value;
     if (table->asks_first_name) {
@@ -94,8 +94,8 @@ std::vector<Work> collect_works(const TripleStore& store, Counts& counts) {
   return works;
 }
 
-std::vector<imlsdk::Entity> select_entities(std::vector<Work> works, const Selection& selection,
-                                            imlsdk::Rng& rng, Counts& counts) {
+std::vector<Work> eligible_works(std::vector<Work> works, const Selection& selection,
+                                 Counts& counts) {
   for (const char* rule : kWorkRules) counts.entities[rule] = 0;
 
   std::vector<Work> eligible;
@@ -121,19 +121,24 @@ std::vector<imlsdk::Entity> select_entities(std::vector<Work> works, const Selec
     else
       named.push_back(std::move(w));
   }
+  return named;
+}
 
+std::vector<imlqa::Entity> draw_entities(const std::vector<Work>& named,
+                                         const Selection& selection, imlsdk::Rng& rng,
+                                         Counts& counts) {
   // Which works: all of them, or a seeded draw of n_entities kept in first-seen order.
   std::vector<size_t> chosen(named.size());
   std::iota(chosen.begin(), chosen.end(), 0);
   const auto limit = static_cast<size_t>(std::max<int64_t>(selection.n_entities, 0));
+  counts.entities["not_selected"] = chosen.size() > limit ? chosen.size() - limit : 0;
   if (chosen.size() > limit) {
-    counts.entities["not_selected"] = chosen.size() - limit;
     rng.shuffle(chosen);
     chosen.resize(limit);
     std::sort(chosen.begin(), chosen.end());
   }
 
-  std::vector<imlsdk::Entity> entities;
+  std::vector<imlqa::Entity> entities;
   const auto per_entity = static_cast<size_t>(selection.questions_per_entity);
   for (size_t i : chosen) {
     const Work& w = named[i];
@@ -144,7 +149,7 @@ std::vector<imlsdk::Entity> select_entities(std::vector<Work> works, const Selec
       asked = rng.sample(asked, per_entity);
       std::sort(asked.begin(), asked.end());
     }
-    imlsdk::Entity e;
+    imlqa::Entity e;
     e.name = w.name;
     for (size_t k : asked) {
       const Question& q = w.questions[k];
@@ -153,6 +158,12 @@ std::vector<imlsdk::Entity> select_entities(std::vector<Work> works, const Selec
     entities.push_back(std::move(e));
   }
   return entities;
+}
+
+std::vector<imlqa::Entity> select_entities(std::vector<Work> works, const Selection& selection,
+                                           imlsdk::Rng& rng, Counts& counts) {
+  return draw_entities(eligible_works(std::move(works), selection, counts), selection, rng,
+                       counts);
 }
 
 }  // namespace trex

@@ -1,5 +1,7 @@
 #include "trex_templates.hpp"
 
+#include <stdexcept>
+
 namespace trex {
 
 const std::vector<PredicateTemplate>& table2() {
@@ -37,10 +39,32 @@ const std::vector<PredicateTemplate>& table2() {
   return t;
 }
 
-const PredicateTemplate* find_table2(const std::string& predicate) {
-  for (const auto& t : table2())
+const std::vector<PredicateTemplate>& predicate_templates(PredicateSet set) {
+  // The reference also asks what kind of work it is ("novel", "film"): an answer most works of
+  // a kind share, which the paper's Table 2 leaves out.
+  static const std::vector<PredicateTemplate> reference = [] {
+    auto t = table2();
+    t.push_back({"P31", "What is the type of {}?"});
+    return t;
+  }();
+  return set == PredicateSet::Reference ? reference : table2();
+}
+
+PredicateSet parse_predicate_set(const std::string& name) {
+  if (name == "paper") return PredicateSet::Paper;
+  if (name == "reference") return PredicateSet::Reference;
+  throw std::invalid_argument("trex: predicates must be 'paper' (Table 2) or 'reference' "
+                              "(Table 2 and P31, as the reference code), got '" + name + "'");
+}
+
+const PredicateTemplate* find_template(const std::string& predicate, PredicateSet set) {
+  for (const auto& t : predicate_templates(set))
     if (t.predicate == predicate) return &t;
   return nullptr;
+}
+
+const PredicateTemplate* find_table2(const std::string& predicate) {
+  return find_template(predicate, PredicateSet::Paper);
 }
 
 }  // namespace trex

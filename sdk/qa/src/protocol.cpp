@@ -381,6 +381,12 @@ void add_probe_sets(const Builder& b, std::vector<EvalSet>& evals) {
 
 }  // namespace
 
+const std::vector<std::string>& train_subsets() {
+  static const std::vector<std::string> v = {"full", "stage1", "stage2", "stage1_only_defns",
+                                             "stage1_only_qa", "all_defns", "knowledge"};
+  return v;
+}
+
 std::string anonymize_year(int64_t year) {
   if (year <= 1900) {
     const int64_t magnitude = year < 0 ? -year : year;
