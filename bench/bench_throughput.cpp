@@ -25,7 +25,7 @@
 #include "op_profile.hpp"
 #include "plugin_registry.hpp"
 #include "report.hpp"
-#include "runner.hpp"
+#include "environment.hpp"
 #include "threads.hpp"
 #include "workloads.hpp"
 
@@ -179,7 +179,7 @@ int main(int argc, char** argv) try {
       if (!want_train && small_reference) continue;
       auto model = bench::build_model(*pythia, s);
       std::printf("  %-15s %s  flop_params %.2fM  [%s]\n", s.name.c_str(), s.describe().c_str(),
-                  model->flop_params() / 1e6, s.source.c_str());
+                  model->info().flop_params / 1e6, s.source.c_str());
       if (want_train) work.push_back(bench::train_workload(s.name, model, *adafactor, 32, 48));
       if (want_gen && !small_reference) work.push_back(bench::generate_workload(s, model, 64, 20, 8));
     }

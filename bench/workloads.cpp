@@ -96,7 +96,7 @@ ModelShape cpu_default(const std::string& source_dir) {
   return s;
 }
 
-std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& pythia,
+std::shared_ptr<imlsdk::Model> build_model(const imlsdk::ModelPlugin& pythia,
                                                    const ModelShape& s) {
   const Json shape = {{"hidden_size", s.hidden}, {"num_layers", s.layers}, {"num_heads", s.heads},
                       {"intermediate_size", s.intermediate}, {"vocab_size", s.vocab}};
@@ -111,7 +111,7 @@ std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& py
 const std::array<const char*, kPhases> kPhaseNames = {"forward", "loss",      "backward",
                                                       "clip",    "optimizer", "zero grads"};
 
-TrainRig::TrainRig(std::shared_ptr<imlsdk::LanguageModel> model,
+TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model,
                    const imlsdk::OptimizerPlugin& adafactor, int64_t batch_size, int64_t seq_len)
     : model_(std::move(model)) {
   imlsdk::NamedTensors named;
@@ -120,8 +120,8 @@ TrainRig::TrainRig(std::shared_ptr<imlsdk::LanguageModel> model,
     named.emplace_back(kv.key(), kv.value());
   }
   optimizer_ = adafactor.create(with_defaults(adafactor, Json::object()), named);
-  batch_ = imlsdk::collate(random_sequences(batch_size, seq_len, model_->vocab_size(), 7),
-                           /*pad_id=*/0, /*mask_padding=*/true);
+  batch_ = imlsdk::pad_sequences(random_sequences(batch_size, seq_len, model_->info().vocab_size, 7),
+                                 /*pad_id=*/0, /*mask_padding=*/true);
 }
 
 void TrainRig::step() {
@@ -132,10 +132,10 @@ void TrainRig::step() {
     phases_[phase] = std::chrono::duration<double>(now - t).count();
     t = now;
   };
-  imlsdk::ForwardArgs args;
+  imlsdk::ModelInput args;
   args.input_ids = batch_.input_ids;
   args.attention_mask = batch_.attention_mask;
-  at::Tensor logits = model_->forward(args);
+  at::Tensor logits = model_->forward(args).logits;
   mark(0);
   at::Tensor loss = imlsdk::causal_lm_loss(logits, batch_.labels);
   mark(1);
@@ -170,7 +170,7 @@ Workload gemm_workload(int64_t n) {
   return w;
 }
 
-Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::LanguageModel> model,
+Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> model,
                         const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq) {
   Workload w;
   w.id = "train_" + name;
@@ -178,14 +178,14 @@ Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Languag
   w.label = "train " + name + " (B=" + std::to_string(batch) + " T=" + std::to_string(seq) + ")";
   w.unit = "tok/s";
   w.work_per_call = static_cast<double>(batch * seq);
-  w.flop_params = model->flop_params();
+  w.flop_params = model->info().flop_params;
   w.model_gflop = 6.0 * w.flop_params * batch * seq / 1e9;
   w.rig = std::make_shared<TrainRig>(std::move(model), adafactor, batch, seq);
   w.call = [rig = w.rig]() { rig->step(); };
   return w;
 }
 
-Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::LanguageModel> model,
+Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Model> model,
                            int64_t prompts, int64_t prompt_len, int64_t new_tokens) {
   Workload w;
   w.id = "generate_" + shape.name;
@@ -196,15 +196,17 @@ Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Lang
   w.work_per_call = static_cast<double>(prompts * new_tokens);
   // The prompt pass runs the body on every prompt token, each later step on one token per row;
   // the LM head (embed_out) runs on the last position only.
-  w.flop_params = model->flop_params();
+  w.flop_params = model->info().flop_params;
   const double head = static_cast<double>(shape.hidden) * shape.vocab;
   const double body = static_cast<double>(w.flop_params) - head;
   w.model_gflop =
       2.0 * (body * prompts * (prompt_len + new_tokens - 1) + head * prompts * new_tokens) / 1e9;
   w.call = [model, ids = random_sequences(prompts, prompt_len, shape.vocab, 11), new_tokens]() {
     model->eval();
-    auto out = imlsdk::greedy_generate(*model, ids, new_tokens, /*pad_id=*/0, /*eos_id=*/-1,
-                                       /*use_cache=*/true);
+    imlsdk::GenerateOptions o;
+    o.max_new_tokens = new_tokens;
+    o.pad_id = 0;
+    auto out = imlsdk::greedy_generate(*model, ids, o);
     if (out.size() != ids.size() || out[0].size() != static_cast<size_t>(new_tokens))
       throw std::runtime_error("greedy_generate returned the wrong number of tokens");
   };

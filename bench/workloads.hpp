@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "imlsdk/batching.hpp"
+#include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/optimizer.hpp"
 
@@ -37,7 +38,7 @@ ModelShape hf_small_v2100();
 ModelShape hf_small_v134();
 
 // A randomly initialised pythia model of this shape (fixed seed).
-std::shared_ptr<imlsdk::LanguageModel> build_model(const imlsdk::ModelPlugin& pythia,
+std::shared_ptr<imlsdk::Model> build_model(const imlsdk::ModelPlugin& pythia,
                                                    const ModelShape& shape);
 
 // ---- the training step ----------------------------------------------------------------------
@@ -51,16 +52,16 @@ extern const std::array<const char*, kPhases> kPhaseNames;
 // drop the gradients. The batch is random full-length sequences (no padding).
 class TrainRig {
  public:
-  TrainRig(std::shared_ptr<imlsdk::LanguageModel> model, const imlsdk::OptimizerPlugin& adafactor,
+  TrainRig(std::shared_ptr<imlsdk::Model> model, const imlsdk::OptimizerPlugin& adafactor,
            int64_t batch_size, int64_t seq_len);
   void step();
   const PhaseTimes& last_phases() const { return phases_; }
 
  private:
-  std::shared_ptr<imlsdk::LanguageModel> model_;
+  std::shared_ptr<imlsdk::Model> model_;
   std::unique_ptr<imlsdk::Optimizer> optimizer_;
   std::vector<at::Tensor> params_;
-  imlsdk::Batch batch_;
+  imlsdk::PaddedTokens batch_;
   PhaseTimes phases_{};
 };
 
@@ -81,10 +82,10 @@ struct Workload {
 };
 
 Workload gemm_workload(int64_t n);  // at::mm of two n x n fp32 matrices
-Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::LanguageModel> model,
+Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> model,
                         const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq);
 // imlsdk::greedy_generate on `prompts` random prompts of `prompt_len` tokens, KV cache on.
-Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::LanguageModel> model,
+Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Model> model,
                            int64_t prompts, int64_t prompt_len, int64_t new_tokens);
 
 // Warms `w` up, then sets calls_per_rep so that one repetition lasts >= min_seconds.

@@ -63,7 +63,7 @@ PluginRecord load_plugin_file(const std::string& path) {
     throw UserError(path + ": plugin '" + name + "' uses _GLIBCXX_USE_CXX11_ABI=" +
                     std::to_string(e->cxx11_abi) + ", the host " +
                     std::to_string(IMLSDK_CXX11_ABI) + "; rebuild the plugin");
-  if (e->kind < 1 || e->kind > 5)
+  if (e->kind < 1 || e->kind > static_cast<uint32_t>(imlsdk::Kind::Task))
     throw UserError(path + ": plugin '" + name + "' declares unknown kind " +
                     std::to_string(e->kind));
 

@@ -10,13 +10,9 @@
 
 #include <gtest/gtest.h>
 
-namespace imltest {
+#include "fixtures.hpp"  // in_ci()
 
-// Does the environment ask for reference data to be present (CI == "true")?
-inline bool fixtures_required_by_ci() {
-  const char* e = std::getenv("CI");
-  return e != nullptr && std::string(e) == "true";
-}
+namespace imltest {
 
 // True when `dir` is a folder. Otherwise records a skip (or, under CI=true, a fatal failure) for
 // the running test and returns false; the caller then returns. From SetUp(), either outcome
@@ -24,7 +20,7 @@ inline bool fixtures_required_by_ci() {
 inline bool require_fixture_dir(const std::string& dir, const std::string& hint = "") {
   if (std::filesystem::is_directory(dir)) return true;
   const std::string tail = hint.empty() ? "" : " (" + hint + ")";
-  if (fixtures_required_by_ci())
+  if (in_ci())
     [&] { FAIL() << "fixture folder " << dir << " is absent and CI=true requires it" << tail; }();
   else
     [&] { GTEST_SKIP() << "fixture folder " << dir << " is absent" << tail; }();
