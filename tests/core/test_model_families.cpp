@@ -25,7 +25,7 @@ struct TinyCausal : imlsdk::Model {
   int64_t V, C = 32;
   explicit TinyCausal(int64_t v) : V(v) {
     emb = register_parameter("emb", at::randn({V, C}) * 0.1);
-    pos = register_parameter("pos", at::randn({16, C}) * 0.1);
+    pos = register_parameter("pos", at::randn({64, C}) * 0.1);
     head = register_parameter("head", at::randn({V, C}) * 0.1);
   }
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& in) override {
@@ -44,7 +44,7 @@ struct TinyCausal : imlsdk::Model {
     imlsdk::ModelInfo i;
     i.family = imlsdk::ModelFamily::CausalLM;
     i.vocab_size = V;
-    i.max_positions = 16;
+    i.max_positions = 64;
     i.num_layers = 1;
     i.hidden_size = C;
     return i;
@@ -171,8 +171,10 @@ StageConfig stage(int64_t epochs, double lr) {
 // Trains `model` on `xs` with the task plugin `task_name`; returns {first loss, last loss}.
 std::pair<double, double> train(imlsdk::Model& model, const imlsdk::Task& task, const std::vector<imlsdk::Example>& xs,
                                 int64_t epochs, double lr) {
-  auto adamw = imltest::load_plugin<imlsdk::OptimizerPlugin>("adamw");
-  const StageConfig st = stage(epochs, lr);
+  // Loaded once for the process: an exception thrown from a plugin must not outlive its library.
+  static auto adamw = imltest::load_plugin<imlsdk::OptimizerPlugin>("adamw");
+  StageConfig st = stage(epochs, lr);
+  st.optimizer_params = imltest::with_defaults(*adamw);
   StageRun run;
   run.stage = &st;
   run.examples = &xs;
@@ -275,12 +277,12 @@ TEST(ModelFamilies, TasksRefuseTheWrongFamilyAndBadSettings) {
   EXPECT_THROW(causal->create(defaults(*causal), context(tok.get(), nullptr, image)), std::invalid_argument);
   TinyCausal lm(tok->vocab_size());
   Json p = defaults(*causal);
-  p["block_size"] = 17;  // the model has 16 positions
+  p["block_size"] = 65;  // the model has 64 positions
   try {
     causal->create(p, context(tok.get(), nullptr, lm));
     FAIL() << "block_size beyond the model's positions must be refused";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("block_size 17 exceeds the model's 16 positions"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("block_size 65 exceeds the model's 64 positions"), std::string::npos) << e.what();
   }
   auto images = imltest::load_plugin<imlsdk::TaskPlugin>("image_classification");
   EXPECT_THROW(images->create(defaults(*images), context(tok.get(), nullptr, lm)), std::invalid_argument);

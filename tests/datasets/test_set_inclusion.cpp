@@ -464,7 +464,7 @@ TEST(SetInclusion, TooFewTagsIsAClearError) {
   try {
     generate({{"num_x", 100}, {"fractions", all_subsets_fractions()}}, 0, 0, tags);
     FAIL() << "expected an error for the missing tag 3";
-  } catch (const std::out_of_range& e) {
+  } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("tag index 3"), std::string::npos) << e.what();
   }
 }
