@@ -11,6 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
+#include "fixtures.hpp"
+#include "imlsdk/model.hpp"
+#include "imlsdk/safetensors.hpp"
+#include "test_plugins.hpp"
+
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -209,6 +214,71 @@ TEST(EndToEnd, GradientAlignmentMeasuresDuringStage1AndWritesItsFile) {
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("no stage named 'stage9'"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(out / "bad"));
+}
+
+// A small GPT-NeoX saved as a Hugging Face folder (config.json + model.safetensors) with an
+// embedding of `vocab` rows, next to `tokenizer_json` as tokenizer.json.
+fs::path make_checkpoint(const std::string& name, int64_t vocab, const std::string& tokenizer_json) {
+  auto pythia = imltest::load_plugin<imlsdk::ModelPlugin>("pythia");
+  const Json shape = {{"hidden_size", 32}, {"num_layers", 1}, {"num_heads", 2}, {"intermediate_size", 64},
+                      {"max_position_embeddings", 128}, {"vocab_size", vocab}};
+  imlsdk::ModelContext ctx;
+  ctx.pad_id = 1;
+  std::map<std::string, at::Tensor> tensors;
+  Json config;
+  {
+    auto model = pythia->create(imltest::with_defaults(*pythia, shape), ctx);
+    for (const auto& kv : model->named_parameters()) tensors[kv.key()] = kv.value().detach();
+    config = model->hf_config();
+  }
+  const fs::path dir = scratch(name);
+  imlsdk::write_safetensors((dir / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  std::ofstream(dir / "config.json") << config.dump(2);
+  fs::copy_file(tokenizer_json, dir / "tokenizer.json");
+  return dir;
+}
+
+std::string pretrained_config(const fs::path& checkpoint, const std::string& extra_model_keys = "") {
+  return "experiment: {name: pretrained, seeds: 1, stage2_seeds: 1, threads: 1}\n"
+         "data: {plugin: cvdb, path: " + std::string(IMLTEST_SOURCE_DIR) + "/data/cvdb/cvdb_sample.csv, n_per_gender: 30}\n"
+         "tags: {plugin: natural_language}\n"
+         "model: {plugin: pythia, checkpoint: " + checkpoint.string() + extra_model_keys + "}\n"
+         "tokenizer: {from: checkpoint}\n"
+         "task: {max_new_tokens: 4}\n"
+         "training: {batch_size: 16, gradient_accumulation_steps: 1, learning_rate: 0.001}\n"
+         "analyses: [{plugin: exact_match, max_examples: 8}]\n"
+         "stages:\n  - {name: stage1, train_subset: stage1, epochs: 1}\n"
+         "  - {name: stage2, train_subset: stage2, epochs: 1, per_stage2_seed: true}\n";
+}
+
+// The paper's runs: a checkpoint folder that brings its own tokenizer (here the GPT-NeoX-20B
+// tokenizer.json, as Pythia's). The run reads the tokenizer from the folder; a checkpoint whose
+// embedding is smaller than the tokenizer, or shape keys beside a checkpoint, are refused.
+TEST(EndToEnd, PretrainedCheckpointBringsItsOwnTokenizer) {
+  IMLTEST_FIXTURE_DIR_OR_SKIP(tokdir, "tokenizers/gpt-neox-20b");
+  const std::string tokenizer_json = tokdir + "/20B_tokenizer.json";
+  const fs::path ok = make_checkpoint("ckpt_pythia", 50304, tokenizer_json);  // Pythia's padded embedding
+  const fs::path out = scratch("pretrained_run");
+  const fs::path cfg = out / "pretrained.yaml";
+  std::ofstream(cfg) << pretrained_config(ok);
+  const Result r = run(cfg.string() + " experiment.output_dir=" + (out / "results").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json manifest = Json::parse(slurp(out / "results/pretrained/0/manifest.json"));
+  EXPECT_NE(manifest.at("tokenizer").get<std::string>().find("byte-level BPE from " + (ok / "tokenizer.json").string()),
+            std::string::npos) << manifest.at("tokenizer");
+  EXPECT_NE(manifest.at("tokenizer").get<std::string>().find("50277 ids"), std::string::npos);
+  EXPECT_NE(slurp(out / "results/pretrained/0/metrics.jsonl").find("\"d1consis\""), std::string::npos);
+
+  const fs::path small = make_checkpoint("ckpt_small", 1000, tokenizer_json);
+  std::ofstream(out / "small.yaml") << pretrained_config(small);
+  const Result refused = run("validate " + (out / "small.yaml").string());
+  EXPECT_EQ(refused.code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("vocab_size 1000 is smaller than the tokenizer's 50277"), std::string::npos) << refused.output;
+
+  std::ofstream(out / "shape.yaml") << pretrained_config(ok, ", hidden_size: 64");
+  const Result shape = run("validate " + (out / "shape.yaml").string());
+  EXPECT_EQ(shape.code, 2) << shape.output;
+  EXPECT_NE(shape.output.find("'hidden_size' is set together with checkpoint"), std::string::npos) << shape.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Datasets, TextDatasetRun, ::testing::Values("cvdb", "trex"));

@@ -116,8 +116,8 @@ const NeoXSchema& neox_schema() {
     key("init_std", &NeoXConfig::init_std, 0.02, "std of the N(0, std) weight init",
         "initializer_range");
     key("checkpoint", &NeoXConfig::checkpoint, std::string(),
-        "HF directory (config.json + model.safetensors) to load; its config wins over the "
-        "shape params");
+        "HF directory (config.json + model.safetensors or shards) to load; its config.json gives "
+        "the architecture, so shape keys set beside it are refused");
     return n;
   }();
   return s;
@@ -466,7 +466,14 @@ class Pythia : public imlsdk::ModelPlugin {
   std::shared_ptr<imlsdk::Model> create(const Json& p,
                                         const imlsdk::ModelContext& ctx) const override {
     const std::string dir = checkpoint_dir(p, ctx.base_dir);
-    if (!dir.empty()) return load(dir, ctx);
+    if (!dir.empty()) {
+      // A shape key beside a checkpoint would be silently overridden by its config.json.
+      for (const auto& spec : neox_schema().schema.specs())
+        if (spec.key != "checkpoint" && p.contains(spec.key) && p.at(spec.key) != spec.default_value)
+          throw std::invalid_argument("pythia: '" + spec.key + "' is set together with checkpoint " + dir +
+                                      ", whose config.json gives the architecture; remove '" + spec.key + "'");
+      return load(dir, ctx);
+    }
 
     NeoXConfig c = neox_schema().schema.read(p);
     if (c.vocab_size == 0) c.vocab_size = ctx.vocab_size;
@@ -502,4 +509,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "1.0.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.0.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
