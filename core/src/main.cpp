@@ -57,6 +57,7 @@ static int cmd_plugins(const std::vector<std::string>& args) {
     std::printf("%-16s %-10s %-8s %-52s %s\n", r.name.c_str(), imlsdk::kind_name(r.kind), r.version.c_str(),
                 r.description.c_str(), r.file.c_str());
   for (const auto& p : reg.problems()) std::printf("refused: %s\n", p.c_str());
+  for (const auto& p : reg.shadowed()) std::printf("shadowed: %s\n", p.c_str());
   std::printf("search path:");
   for (const auto& d : reg.search_path()) std::printf(" %s", d.c_str());
   std::printf("\n");

@@ -1,8 +1,13 @@
 #include "plugin_registry.hpp"
 
+#include <dlfcn.h>
+#include <elf.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <boost/dll/shared_library.hpp>
 #include <torch/version.h>
@@ -36,10 +41,56 @@ static std::string major_minor(const std::string& v) {
   return parts.size() >= 2 ? parts[0] + "." + parts[1] : v;
 }
 
+// The dynamic loader maps a module's segments without checking them against the file's size, so
+// a truncated module crashes the process (SIGBUS) when a page past its end is touched. Check the
+// ELF headers and every segment's bounds first; throw a UserError naming what is wrong.
+void check_elf_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw UserError(path + ": cannot read the plugin file");
+  const auto size = static_cast<uint64_t>(in.tellg());
+  auto fail = [&](const std::string& why) {
+    throw UserError(path + ": not a loadable plugin module (" + why + "; the file has " + std::to_string(size) +
+                    " bytes — truncated or not a shared library?)");
+  };
+  Elf64_Ehdr eh{};
+  if (size < sizeof eh) fail("shorter than an ELF header");
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) fail("no ELF magic");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64) fail("not a 64-bit ELF file");
+#if defined(__x86_64__)
+  if (eh.e_machine != EM_X86_64) fail("built for another processor (e_machine " + std::to_string(eh.e_machine) + ")");
+#elif defined(__aarch64__)
+  if (eh.e_machine != EM_AARCH64) fail("built for another processor (e_machine " + std::to_string(eh.e_machine) + ")");
+#endif
+  if (eh.e_type != ET_DYN) fail("not a shared library (ELF type " + std::to_string(eh.e_type) + ")");
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0) fail("no program headers");
+  if (eh.e_phoff > size || uint64_t(eh.e_phnum) * eh.e_phentsize > size - eh.e_phoff) fail("program headers past the end of the file");
+  if (eh.e_shoff != 0 && (eh.e_shoff > size || uint64_t(eh.e_shnum) * eh.e_shentsize > size - eh.e_shoff))
+    fail("section headers past the end of the file");
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    in.seekg(static_cast<std::streamoff>(eh.e_phoff + uint64_t(i) * eh.e_phentsize));
+    in.read(reinterpret_cast<char*>(&ph), sizeof ph);
+    if (!in) fail("unreadable program header " + std::to_string(i));
+    if ((ph.p_type == PT_LOAD || ph.p_type == PT_DYNAMIC) && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+      fail("segment " + std::to_string(i) + " ends at byte " + std::to_string(ph.p_offset + ph.p_filesz));
+  }
+}
+
 PluginRecord load_plugin_file(const std::string& path) {
+  check_elf_file(path);
+  // Ask the dynamic loader first: its own message (a missing library or symbol, another
+  // LibTorch) is what the user needs, and Boost.DLL's error code loses it.
+  void* probe = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
+  if (!probe) {
+    const char* why = ::dlerror();
+    throw UserError(path + ": cannot load plugin module: " + (why ? why : "unknown dynamic-loader error"));
+  }
   auto lib = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code ec;
   lib->load(path, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
+  ::dlclose(probe);  // Boost.DLL holds its own reference now
   if (ec) throw UserError(path + ": cannot load plugin module: " + ec.message());
   if (!lib->has(IMLSDK_ENTRY_SYMBOL))
     throw UserError(path + ": not an imlhost plugin (no '" IMLSDK_ENTRY_SYMBOL "' entry point)");
@@ -100,10 +151,14 @@ PluginRegistry::PluginRegistry(std::vector<std::string> search_path) : path_(std
       try {
         PluginRecord rec = load_plugin_file(f);
         // Earlier folders on the path win (build tree before install prefix before env).
-        const bool dup = std::any_of(plugins_.begin(), plugins_.end(), [&](const PluginRecord& p) {
+        const auto winner = std::find_if(plugins_.begin(), plugins_.end(), [&](const PluginRecord& p) {
           return p.kind == rec.kind && p.name == rec.name;
         });
-        if (!dup) plugins_.push_back(std::move(rec));
+        if (winner == plugins_.end())
+          plugins_.push_back(std::move(rec));
+        else
+          shadowed_.push_back(rec.file + ": " + imlsdk::kind_name(rec.kind) + " plugin '" + rec.name +
+                              "' is also in " + winner->file + ", which is used (earlier on the search path)");
       } catch (const std::exception& ex) {
         problems_.push_back(ex.what());
       }

@@ -19,8 +19,10 @@ struct PluginRecord {
   std::shared_ptr<imlsdk::Plugin> plugin;  // keeps its library loaded
 };
 
-// Loads one module file. Throws UserError naming the file when it is not an imlhost plugin
-// (no entry point, wrong magic) or is incompatible (SDK major/minor, LibTorch, C++ ABI).
+// Loads one module file. Throws UserError naming the file when it is no loadable ELF shared
+// library (checked before the dynamic loader maps it: a truncated file would crash the host),
+// when the loader refuses it (its dlerror() message), when it is not an imlhost plugin (no entry
+// point, wrong magic) or is incompatible (SDK major/minor, LibTorch, C++ ABI).
 PluginRecord load_plugin_file(const std::string& path);
 
 // The default search path: the build tree's plugin folder, the install prefix's, then the
@@ -35,6 +37,8 @@ class PluginRegistry {
 
   const std::vector<PluginRecord>& plugins() const { return plugins_; }
   const std::vector<std::string>& problems() const { return problems_; }
+  // Plugins whose name and kind an earlier file on the path already has: both paths, and which wins.
+  const std::vector<std::string>& shadowed() const { return shadowed_; }
   const std::vector<std::string>& search_path() const { return path_; }
 
   // The plugin of this kind and name; UserError with close names if absent.
@@ -53,6 +57,7 @@ class PluginRegistry {
   std::vector<std::string> path_;
   std::vector<PluginRecord> plugins_;
   std::vector<std::string> problems_;
+  std::vector<std::string> shadowed_;
 };
 
 }  // namespace imlcore

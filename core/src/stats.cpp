@@ -3,60 +3,20 @@
 #include <cmath>
 #include <limits>
 
+#include <boost/math/distributions/students_t.hpp>
+
 namespace imlcore {
 
-// Regularized incomplete beta I_x(a, b) by Lentz's continued fraction.
-static double betacf(double a, double b, double x) {
-  const double eps = 1e-15, fpmin = 1e-300;
-  double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap;
-  if (std::fabs(d) < fpmin) d = fpmin;
-  d = 1 / d;
-  double h = d;
-  for (int m = 1; m <= 300; ++m) {
-    const int m2 = 2 * m;
-    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (std::fabs(d) < fpmin) d = fpmin;
-    c = 1 + aa / c;
-    if (std::fabs(c) < fpmin) c = fpmin;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (std::fabs(d) < fpmin) d = fpmin;
-    c = 1 + aa / c;
-    if (std::fabs(c) < fpmin) c = fpmin;
-    d = 1 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::fabs(del - 1) < eps) break;
-  }
-  return h;
-}
-
-static double incbeta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const double bt = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                             b * std::log(1 - x));
-  if (x < (a + 1) / (a + b + 2)) return bt * betacf(a, b, x) / a;
-  return 1 - bt * betacf(b, a, 1 - x) / b;
-}
-
+// The t distribution from Boost.Math (exact incomplete-beta based CDF and quantile).
 double student_t_two_sided(double t, double df) {
-  if (std::isnan(t)) return std::numeric_limits<double>::quiet_NaN();
-  return incbeta(df / 2, 0.5, df / (df + t * t));
+  if (std::isnan(t) || !(df > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const boost::math::students_t dist(df);
+  return 2 * boost::math::cdf(boost::math::complement(dist, std::fabs(t)));
 }
 
 double student_t_quantile(double p, double df) {
-  // bisection on the CDF; p in (0.5, 1)
-  double lo = 0, hi = 1e3;
-  const double target = 2 * (1 - p);  // two-sided tail
-  for (int i = 0; i < 200; ++i) {
-    const double mid = (lo + hi) / 2;
-    if (student_t_two_sided(mid, df) > target) lo = mid; else hi = mid;
-  }
-  return (lo + hi) / 2;
+  if (!(df > 0) || !(p > 0 && p < 1)) return std::numeric_limits<double>::quiet_NaN();
+  return boost::math::quantile(boost::math::students_t(df), p);
 }
 
 Summary summarize(const std::vector<double>& x) {

@@ -1,6 +1,12 @@
 // Deliberately broken plugin modules for the loader's refusal tests.
 #include "imlsdk/tags.hpp"
 
+#ifdef FAKE_MISSING_SYMBOL
+// Data relocations are resolved when the module is loaded: dlopen fails naming this symbol.
+extern "C" int imltest_undefined_variable;
+extern "C" BOOST_SYMBOL_EXPORT int* fake_uses_undefined() { return &imltest_undefined_variable; }
+#endif
+
 #ifndef FAKE_NO_ENTRY
 namespace {
 class FakeTags : public imlsdk::TagPlugin {

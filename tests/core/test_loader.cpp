@@ -58,9 +58,9 @@ TEST(Loader, RefusesANonPluginFile) {
   const auto dir = std::filesystem::temp_directory_path() / "imltest_loader";
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "imlplugin_garbage.so").string();
-  std::ofstream(path) << "this is not a shared library";
+  std::ofstream(path) << "this is not a shared library, just a text file that is long enough to hold an ELF header";
   const std::string msg = refusal(path);
-  EXPECT_NE(msg.find("cannot load plugin module"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a loadable plugin module (no ELF magic"), std::string::npos) << msg;
   // A registry scanning that folder reports the problem instead of dying.
   PluginRegistry reg({dir.string()});
   EXPECT_TRUE(reg.plugins().empty());
@@ -76,4 +76,62 @@ TEST(Loader, RegistrySuggestsCloseNames) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean exact_match"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("imltest_loader_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The first `bytes` bytes of a real plugin, saved as `path`.
+void truncated_copy(const std::string& path, size_t bytes) {
+  std::ifstream in(std::string(IMLTEST_PLUGIN_DIR) + "/imlplugin_exact_match.so", std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(data.size(), bytes);
+  std::ofstream(path, std::ios::binary) << data.substr(0, bytes);
+}
+
+}  // namespace
+
+// A truncated module would crash the host in the dynamic loader (SIGBUS); it is refused first.
+TEST(Loader, TruncatedPluginsAreRefusedNotLoaded) {
+  const auto dir = scratch_dir("truncated");
+  const size_t full = std::filesystem::file_size(std::string(IMLTEST_PLUGIN_DIR) + "/imlplugin_exact_match.so");
+  for (size_t bytes : {size_t{3000}, full / 2, full - 100}) {
+    const std::string path = (dir / "imlplugin_x.so").string();
+    truncated_copy(path, bytes);
+    const std::string msg = refusal(path);
+    EXPECT_NE(msg.find(path + ": not a loadable plugin module"), std::string::npos) << bytes << ": " << msg;
+    EXPECT_NE(msg.find("the file has " + std::to_string(bytes) + " bytes"), std::string::npos) << msg;
+  }
+  // A longer truncated copy of an installed plugin is reported, not dropped as a duplicate.
+  truncated_copy((dir / "imlplugin_exact_match.so").string(), full / 2);
+  PluginRegistry reg({IMLTEST_PLUGIN_DIR, dir.string()});
+  bool reported = false;
+  for (const auto& p : reg.problems()) reported |= p.find((dir / "imlplugin_exact_match.so").string()) != std::string::npos;
+  EXPECT_TRUE(reported);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Loader, TheDynamicLoadersOwnReasonIsShown) {
+  const std::string msg = refusal(fake("fake_missing_symbol"));
+  EXPECT_NE(msg.find("fake_missing_symbol.so: cannot load plugin module: "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("undefined symbol: imltest_undefined_variable"), std::string::npos) << msg;
+}
+
+TEST(Loader, TwoPluginsOfOneNameAreReportedWithBothPathsAndTheWinner) {
+  const auto dir = scratch_dir("duplicate");
+  const std::string first = std::string(IMLTEST_PLUGIN_DIR) + "/imlplugin_exact_match.so";
+  std::filesystem::copy_file(first, dir / "imlplugin_exact_match.so");
+  PluginRegistry reg({IMLTEST_PLUGIN_DIR, dir.string()});
+  ASSERT_EQ(reg.shadowed().size(), 1u);
+  const std::string& msg = reg.shadowed()[0];
+  EXPECT_NE(msg.find((dir / "imlplugin_exact_match.so").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("also in " + first + ", which is used"), std::string::npos) << msg;
+  EXPECT_EQ(reg.get(imlsdk::Kind::Analysis, "exact_match").file, first);
+  std::filesystem::remove_all(dir);
 }
