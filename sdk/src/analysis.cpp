@@ -3,7 +3,20 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace imlsdk {
+
+void require_known_names(const std::vector<std::string>& names, const std::vector<std::string>& known,
+                         const std::string& key, const std::string& what) {
+  for (const auto& name : names)
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string all;
+      for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+      throw std::invalid_argument(key + ": no " + what + " named '" + name + "' (known: " + all + ")");
+    }
+}
 
 torch::Tensor example_gradient(Model& model, const Task& task, const Example& x) {
   at::AutoGradMode grad_on(true);

@@ -85,15 +85,9 @@ class ExactMatchPlugin : public imlsdk::AnalysisPlugin {
 
   std::unique_ptr<imlsdk::Analysis> create(const Json& params,
                                            const imlsdk::AnalysisContext& ctx) const override {
-    const std::vector<std::string>& eval_sets = ctx.eval_sets;
     Settings s = schema().read(params);
     if (s.max_examples < 0) throw std::invalid_argument("max_examples must be >= 0");
-    for (const auto& name : s.sets)
-      if (std::find(eval_sets.begin(), eval_sets.end(), name) == eval_sets.end()) {
-        std::string all;
-        for (const auto& e : eval_sets) all += (all.empty() ? "" : ", ") + e;
-        throw std::invalid_argument("sets: no eval set named '" + name + "' (the data has: " + all + ")");
-      }
+    imlsdk::require_known_names(s.sets, ctx.eval_sets, "sets", "eval set");
     return std::make_unique<ExactMatch>(std::move(s));
   }
 };

@@ -124,17 +124,14 @@ class GradientAlignmentPlugin : public imlsdk::AnalysisPlugin {
 
   std::unique_ptr<imlsdk::Analysis> create(const Json& params,
                                            const imlsdk::AnalysisContext& ctx) const override {
-    const std::vector<std::string>& eval_sets = ctx.eval_sets;
     Settings s = schema().read(params);
     if (s.every_n_steps < 1) throw std::invalid_argument("every_n_steps must be >= 1");
     if (s.max_pairs < 1) throw std::invalid_argument("max_pairs must be >= 1");
-    for (const auto& stage : s.stages)
-      if (std::find(ctx.stages.begin(), ctx.stages.end(), stage) == ctx.stages.end())
-        throw std::invalid_argument("stages: no stage named '" + stage + "' in the config");
+    imlsdk::require_known_names(s.stages, ctx.stages, "stages", "stage");
     if (s.subsets.empty()) throw std::invalid_argument("subsets must name at least one subset");
     for (const auto& subset : s.subsets)
       for (const std::string& need : {subset, "train_defs_" + subset})
-        if (std::find(eval_sets.begin(), eval_sets.end(), need) == eval_sets.end())
+        if (std::find(ctx.eval_sets.begin(), ctx.eval_sets.end(), need) == ctx.eval_sets.end())
           throw std::invalid_argument("subsets: '" + subset + "' needs the eval sets " + subset + " and train_defs_" +
                                       subset + ", and the data has no '" + need + "'");
     return std::make_unique<GradientAlignment>(std::move(s));

@@ -13,7 +13,6 @@
 #include <unordered_map>
 
 #include "imlsdk/batching.hpp"
-#include "imlsdk/generate.hpp"
 #include "imlsdk/params.hpp"
 #include "imlsdk/task.hpp"
 
@@ -73,18 +72,7 @@ class CausalLm : public imlsdk::Task {
       p.insert(p.end(), ids.begin(), ids.end());
       prompts.push_back(std::move(p));
     }
-    imlsdk::GenerateOptions o;
-    o.max_new_tokens = s_.max_new_tokens;
-    o.pad_id = tok_.pad_id();
-    o.eos_id = tok_.eos_id();
-    std::vector<imlsdk::Prediction> out;
-    for (auto& ids : imlsdk::greedy_generate(model, prompts, o)) {
-      imlsdk::Prediction p;
-      p.text = tok_.decode(ids);
-      p.tokens = std::move(ids);
-      out.push_back(std::move(p));
-    }
-    return out;
+    return imlsdk::greedy_predictions(model, tok_, prompts, s_.max_new_tokens);
   }
 
  private:

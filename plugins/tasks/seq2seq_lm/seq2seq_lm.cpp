@@ -13,7 +13,6 @@
 #include <stdexcept>
 
 #include "imlsdk/batching.hpp"
-#include "imlsdk/generate.hpp"
 #include "imlsdk/params.hpp"
 #include "imlsdk/task.hpp"
 
@@ -79,18 +78,7 @@ class Seq2SeqLm : public imlsdk::Task {
                                           const std::vector<const imlsdk::Example*>& xs) const override {
     std::vector<std::vector<int64_t>> prompts;
     for (const auto* x : xs) prompts.push_back(imlsdk::encode_for_training(tok_, x->prompt, s_.block_size));
-    imlsdk::GenerateOptions o;
-    o.max_new_tokens = s_.max_new_tokens;
-    o.pad_id = tok_.pad_id();
-    o.eos_id = tok_.eos_id();
-    std::vector<imlsdk::Prediction> out;
-    for (auto& ids : imlsdk::greedy_generate(model, prompts, o)) {
-      imlsdk::Prediction p;
-      p.text = tok_.decode(ids);
-      p.tokens = std::move(ids);
-      out.push_back(std::move(p));
-    }
-    return out;
+    return imlsdk::greedy_predictions(model, tok_, prompts, s_.max_new_tokens);
   }
 
  private:

@@ -97,6 +97,11 @@ struct AnalysisContext {
   std::vector<std::string> stages;     // the config's stage names, in run order
 };
 
+// Throws std::invalid_argument "<key>: no <what> named '<name>' (known: a, b, ...)" for
+// the first of `names` that is not in `known` (e.g. eval sets, stages).
+void require_known_names(const std::vector<std::string>& names, const std::vector<std::string>& known,
+                         const std::string& key, const std::string& what);
+
 class AnalysisPlugin : public Plugin {
  public:
   static constexpr Kind kKind = Kind::Analysis;

@@ -71,6 +71,12 @@ class TaskPlugin : public Plugin {
   virtual std::unique_ptr<Task> create(const Json& params, const TaskContext& ctx) const = 0;
 };
 
+// Text tasks' predict(): greedy decoding of `prompts` (token ids, specials included) with the
+// tokenizer's pad and EOS, each row decoded to text.
+std::vector<Prediction> greedy_predictions(Model& model, const Tokenizer& tokenizer,
+                                           const std::vector<std::vector<int64_t>>& prompts,
+                                           int64_t max_new_tokens);
+
 // Pointers to xs[b0 .. b1), the form collate() takes.
 std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t b0, size_t b1);
 
