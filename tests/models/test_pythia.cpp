@@ -501,10 +501,14 @@ TEST(PythiaCheckpoint, RoundTripGivesIdenticalLogits) {
   save_hf(*model, dir.path);
   imlsdk::ModelContext ctx;
   ctx.vocab_size = kVocab;
-  // The checkpoint's config wins over shape params.
-  auto loaded = plugin()->create(
-      imltest::with_defaults(*plugin(), {{"checkpoint", dir.path.string()}, {"hidden_size", 8}}),
-      ctx);
+  auto loaded = plugin()->create(imltest::with_defaults(*plugin(), {{"checkpoint", dir.path.string()}}), ctx);
+  // A shape key beside the checkpoint would be overridden by its config.json: refused.
+  try {
+    plugin()->create(imltest::with_defaults(*plugin(), {{"checkpoint", dir.path.string()}, {"hidden_size", 8}}), ctx);
+    ADD_FAILURE() << "a shape key beside a checkpoint must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'hidden_size' is set together with checkpoint"), std::string::npos) << e.what();
+  }
   at::NoGradGuard no_grad;
   EXPECT_TRUE(at::equal(model->forward(some_tokens()).logits, loaded->forward(some_tokens()).logits));
   EXPECT_EQ(loaded->hf_config(), model->hf_config());

@@ -1,6 +1,6 @@
 // imlsdk: the SDK for imlhost plugins. A complete tag plugin:
 //
-//   #include <imlsdk/data.hpp>
+//   #include <imlsdk/tags.hpp>
 //
 //   class Shouting : public imlsdk::TagPlugin {
 //    public:
@@ -27,6 +27,9 @@
 // docs/sdk.md for the compatibility policy.
 #pragma once
 #include "imlsdk/data.hpp"
+#include "imlsdk/params.hpp"
+#include "imlsdk/tags.hpp"
+#include "imlsdk/tokenizer.hpp"
 #include "imlsdk/plugin.hpp"
 #include "imlsdk/rng.hpp"
 #include "imlsdk/text.hpp"
