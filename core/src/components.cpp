@@ -48,12 +48,20 @@ SeedData split_for_seed(const Config& cfg, const Plugins& p, const imlsdk::Datas
   return d;
 }
 
+static std::string checkpoint_of(const Config& cfg, const Plugins& p) {
+  return call_plugin("model plugin '" + cfg.model.plugin + "'",
+                     [&] { return p.model->checkpoint_dir(cfg.model.params, cfg.base_dir); });
+}
+
+std::string tokenizer_source(const Config& cfg, const Plugins& p) {
+  if (cfg.tokenizer.from != "auto") return cfg.tokenizer.from;
+  return checkpoint_of(cfg, p).empty() ? "dataset" : "checkpoint";
+}
+
 std::shared_ptr<const imlsdk::Tokenizer> choose_tokenizer(const Config& cfg, const Plugins& p,
                                                           const imlsdk::DataSplit& split) {
-  const std::string checkpoint = call_plugin("model plugin '" + cfg.model.plugin + "'",
-                                             [&] { return p.model->checkpoint_dir(cfg.model.params, cfg.base_dir); });
-  std::string from = cfg.tokenizer.from;
-  if (from == "auto") from = checkpoint.empty() ? "dataset" : "checkpoint";
+  const std::string checkpoint = checkpoint_of(cfg, p);
+  const std::string from = tokenizer_source(cfg, p);
   auto load = [&](const std::string& where, const std::string& key) {
     return call_plugin(cfg.source.where(key) + ": tokenizer", [&] {
       return std::shared_ptr<const imlsdk::Tokenizer>(imlsdk::load_pretrained_tokenizer(where));

@@ -60,6 +60,9 @@ SeedData split_for_seed(const Config& cfg, const Plugins& p, const imlsdk::Datas
 // The tokenizer `tokenizer.from` names: the split's own (dataset), the model's checkpoint
 // folder's (checkpoint), a folder (folder); auto = checkpoint if the model loads one, else
 // dataset. Null only when neither the dataset nor a checkpoint has one and the task needs none.
+// Where the run's tokenizer comes from once `auto` is resolved: dataset, checkpoint or folder.
+std::string tokenizer_source(const Config& cfg, const Plugins& p);
+
 std::shared_ptr<const imlsdk::Tokenizer> choose_tokenizer(const Config& cfg, const Plugins& p,
                                                           const imlsdk::DataSplit& split);
 

@@ -1,7 +1,7 @@
 // The experiment recipe, top to bottom (torchtune's recipes, fairseq's train.py):
 //
-//   load the dataset once → check everything → for each seed:
-//     split the data, build tokenizer, model, task and analyses →
+//   load the dataset once → check everything → build the analyses → for each seed:
+//     split the data, build the tokenizer and the model →
 //     stages before the Stage-2 branch (saved once) → for each Stage-2 seed: the remaining
 //     stages from that saved model → (each stage: train, evaluate at its evaluation epochs)
 //   → aggregate across seeds → summary table.
@@ -88,7 +88,9 @@ class SeedRun {
         results_.drop_stage2(s2);
         restore(start);
         SeedData d = s2 == cfg_.experiment.stage2_seeds.front() ? std::move(first) : split_for_seed(cfg_, s_.plugins, s_.data, seed_, s2);
-        auto tok = cfg_.tokenizer.from == "dataset" || !d.split.tokenizer ? choose_tokenizer(cfg_, s_.plugins, d.split) : tokenizer;
+        // A data-built tokenizer is each split's own (as the data it was built from); a
+        // checkpoint's or folder's is the same for every split.
+        auto tok = tokenizer_source(cfg_, s_.plugins) == "dataset" ? choose_tokenizer(cfg_, s_.plugins, d.split) : tokenizer;
         at::manual_seed(seed_ * 1000003ULL + s2);
         for (size_t i = branch; i < cfg_.stages.size(); ++i) run_stage(cfg_.stages[i], d, tok.get(), Json(s2));
         results_.mark_stage2_done(s2);
