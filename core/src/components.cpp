@@ -128,7 +128,8 @@ std::vector<std::unique_ptr<imlsdk::Analysis>> build_analyses(const Config& cfg,
   return out;
 }
 
-void preflight(const Config& cfg, const Plugins& p, const imlsdk::Dataset& data) {
+std::vector<std::unique_ptr<imlsdk::Analysis>> preflight(const Config& cfg, const Plugins& p,
+                                                         const imlsdk::Dataset& data) {
   SeedData d = split_for_seed(cfg, p, data, cfg.experiment.seeds.front(), cfg.experiment.stage2_seeds.front());
   auto tok = choose_tokenizer(cfg, p, d.split);
   auto model = build_model(cfg, p, tok.get());
@@ -141,7 +142,7 @@ void preflight(const Config& cfg, const Plugins& p, const imlsdk::Dataset& data)
     if (st.epochs > 0 && d.split.train.at(st.train_subset).empty())
       throw UserError(cfg.file + ": stage '" + st.name + "': train subset '" + st.train_subset + "' is empty with this data config");
   }
-  build_analyses(cfg, p, d.split);
+  auto analyses = build_analyses(cfg, p, d.split);
   std::vector<std::string> sets;
   for (const auto& e : d.split.evals) sets.push_back(e.name);
   for (const auto& g : cfg.experiment.gap)
@@ -151,6 +152,7 @@ void preflight(const Config& cfg, const Plugins& p, const imlsdk::Dataset& data)
       throw UserError(cfg.source.where("experiment.gap") + ": 'experiment.gap': no eval set named '" + g +
                       "' (the data has: " + all + ")");
     }
+  return analyses;
 }
 
 }  // namespace imlcore

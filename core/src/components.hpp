@@ -81,7 +81,9 @@ std::vector<std::unique_ptr<imlsdk::Analysis>> build_analyses(const Config& cfg,
 
 // Checks what only the plugins can check (parameter values, data files, checkpoints, eval-set
 // names) by building the first seed's data, the model, the task, the optimizer and the
-// analyses, without training or writing anything.
-void preflight(const Config& cfg, const Plugins& p, const imlsdk::Dataset& data);
+// analyses, without training or writing anything. Returns the analyses it built: the run uses
+// them, so the first seed is not split again for them.
+std::vector<std::unique_ptr<imlsdk::Analysis>> preflight(const Config& cfg, const Plugins& p,
+                                                         const imlsdk::Dataset& data);
 
 }  // namespace imlcore

@@ -249,11 +249,9 @@ Json plugin_versions(const Config& cfg, const PluginRegistry& reg) {
 void run_experiment(const Config& cfg, const PluginRegistry& reg) {
   const Plugins plugins = resolve_plugins(cfg, reg);
   const auto data = load_dataset(cfg, plugins);  // once for every seed
-  preflight(cfg, plugins, *data);                // refuse bad input before anything is written
+  auto analyses = preflight(cfg, plugins, *data);  // refuse bad input before anything is written
   const c10::Device device = parse_device(cfg.experiment.device);
   const std::string threads = configure_threads(cfg.experiment.threads, cfg.experiment.torch_threads);
-  auto analyses = build_analyses(cfg, plugins, split_for_seed(cfg, plugins, *data, cfg.experiment.seeds.front(),
-                                                              cfg.experiment.stage2_seeds.front()).split);
   const Shared shared{cfg, plugins, *data, device, threads, config_hash(cfg),
                       cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,

@@ -198,17 +198,29 @@ imlsdk::TaskContext context(const imlsdk::Tokenizer* tok, const imlsdk::Dataset*
 
 Json defaults(const imlsdk::Plugin& p) { return imltest::with_defaults(p); }
 
+std::shared_ptr<imlsdk::TextTokenizer> tokenizer_of(const std::vector<imlsdk::Example>& xs) {
+  std::vector<std::string> texts;
+  for (const auto& x : xs) texts.push_back(x.text);
+  return imlsdk::TextTokenizer::from_texts(texts);
+}
+
+// The QA facts, their tokenizer, a TinyCausal model and the causal_lm task for it.
+struct CausalSetup {
+  std::vector<imlsdk::Example> xs = qa_examples();
+  std::shared_ptr<imlsdk::TextTokenizer> tok = tokenizer_of(xs);
+  TinyCausal model{tok->vocab_size()};
+  std::shared_ptr<imlsdk::TaskPlugin> plugin = imltest::load_plugin<imlsdk::TaskPlugin>("causal_lm");
+  std::unique_ptr<imlsdk::Task> task = plugin->create(defaults(*plugin), context(tok.get(), nullptr, model));
+};
+
 }  // namespace
 
 TEST(ModelFamilies, CausalLmTrainsAndAnswers) {
   at::manual_seed(0);
-  const auto xs = qa_examples();
-  std::vector<std::string> texts;
-  for (const auto& x : xs) texts.push_back(x.text);
-  auto tok = imlsdk::TextTokenizer::from_texts(texts);
-  TinyCausal model(tok->vocab_size());
-  auto plugin = imltest::load_plugin<imlsdk::TaskPlugin>("causal_lm");
-  auto task = plugin->create(defaults(*plugin), context(tok.get(), nullptr, model));
+  CausalSetup c;
+  const auto& xs = c.xs;
+  auto& model = c.model;
+  auto& task = c.task;
   const auto [first, last] = train(model, *task, xs, 150, 0.03);
   EXPECT_LT(last, 0.3 * first) << first << " -> " << last;
   model.eval();
@@ -290,13 +302,10 @@ TEST(ModelFamilies, TasksRefuseTheWrongFamilyAndBadSettings) {
 
 TEST(ModelFamilies, ExampleGradientIsOneExamplesGradientAndKeepsTheLoopsGradients) {
   at::manual_seed(0);
-  const auto xs = qa_examples();
-  std::vector<std::string> texts;
-  for (const auto& x : xs) texts.push_back(x.text);
-  auto tok = imlsdk::TextTokenizer::from_texts(texts);
-  TinyCausal model(tok->vocab_size());
-  auto plugin = imltest::load_plugin<imlsdk::TaskPlugin>("causal_lm");
-  auto task = plugin->create(defaults(*plugin), context(tok.get(), nullptr, model));
+  CausalSetup c;
+  const auto& xs = c.xs;
+  auto& model = c.model;
+  auto& task = c.task;
   // A gradient already accumulated by "the loop".
   for (auto& p : model.parameters()) p.mutable_grad() = at::full_like(p, 7.0);
   const at::Tensor g = imlsdk::example_gradient(model, *task, xs[1]);
