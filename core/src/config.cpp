@@ -11,6 +11,7 @@
 #include "errors.hpp"
 #include "imlsdk/params.hpp"
 #include "imlsdk/text.hpp"
+#include "imlsdk/checkpoint.hpp"
 #include "imlsdk/model.hpp"
 #include "plugin_registry.hpp"
 
@@ -330,6 +331,42 @@ PluginSection plugin_section(const Json& root, const std::string& key, imlsdk::K
   return ps;
 }
 
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
+  return out;
+}
+
+// The model plugin that lists the checkpoint folder's config.json model_type (SDK >= 2.1).
+std::string model_plugin_for_checkpoint(const PluginRegistry& reg, const std::string& checkpoint,
+                                        const std::string& base_dir, const SourceMap& src) {
+  fs::path dir(checkpoint);
+  if (dir.is_relative()) dir = fs::path(base_dir) / dir;
+  std::string type;
+  try {
+    type = imlsdk::hf_model_type(dir.string());
+  } catch (const std::exception& e) {
+    fail(src, "model.checkpoint", std::string(e.what()) + "; or name the model plugin with model.plugin");
+  }
+  if (type.empty())
+    fail(src, "model.checkpoint", (dir / "config.json").string() + " has no model_type; name the plugin with model.plugin");
+  std::vector<std::string> matches, known;
+  for (const auto& rec : reg.plugins()) {
+    if (rec.kind != imlsdk::Kind::Model || (rec.sdk_major == 2 && rec.sdk_minor < 1)) continue;
+    const auto model = std::dynamic_pointer_cast<imlsdk::ModelPlugin>(rec.plugin);
+    if (!model) continue;
+    for (const auto& t : model->hf_model_types()) {
+      known.push_back(t + " (" + rec.name + ")");
+      if (t == type) matches.push_back(rec.name);
+    }
+  }
+  if (matches.size() > 1)
+    fail(src, "model.checkpoint", "model_type '" + type + "' is loaded by several plugins (" + join(matches, ", ") + "); name one with model.plugin");
+  if (matches.empty())
+    fail(src, "model.checkpoint", (dir / "config.json").string() + ": no model plugin loads model_type '" + type + "'; known: " + (known.empty() ? std::string("none") : join(known, ", ")));
+  return matches.front();
+}
+
 }  // namespace
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides,
@@ -387,7 +424,17 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   // plugins
   cfg.data = plugin_section(doc, "data", imlsdk::Kind::Dataset, reg, src, nullptr);
   cfg.tags = plugin_section(doc, "tags", imlsdk::Kind::Tag, reg, src, "random_string");
-  cfg.model = plugin_section(doc, "model", imlsdk::Kind::Model, reg, src, nullptr);
+  {
+    // A model section that names only a checkpoint folder gets the plugin for its model_type.
+    std::string by_checkpoint;
+    const Json msec = doc.value("model", Json());
+    if (msec.is_object() && !msec.contains("plugin") && msec.contains("checkpoint") &&
+        msec.at("checkpoint").is_string())
+      by_checkpoint = model_plugin_for_checkpoint(reg, msec.at("checkpoint").get<std::string>(),
+                                                  cfg.base_dir, src);
+    cfg.model = plugin_section(doc, "model", imlsdk::Kind::Model, reg, src,
+                               by_checkpoint.empty() ? nullptr : by_checkpoint.c_str());
+  }
   {
     // A config without a task section gets the task the model family trains with.
     const auto model = reg.get_as<imlsdk::ModelPlugin>(cfg.model.plugin);

@@ -14,6 +14,9 @@
 #include <stdexcept>
 #include <system_error>
 #include <tuple>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -98,44 +101,74 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
 
 }  // namespace
 
-std::map<std::string, at::Tensor> read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(path, "cannot open");
-  const uint64_t file_bytes = static_cast<uint64_t>(in.tellg());
-  in.seekg(0);
+struct SafetensorsFile::Impl {
+  std::string path;
+  int fd = -1;
+  void* base = nullptr;
+  size_t bytes = 0;
+  uint64_t data_start = 0;
+  std::map<std::string, Entry> entries;
+  std::map<std::string, std::string> metadata;
 
-  unsigned char len_bytes[8];
-  if (file_bytes < 8 || !in.read(reinterpret_cast<char*>(len_bytes), 8))
-    fail(path, "shorter than the 8-byte header length");
-  const uint64_t header_bytes = read_u64_le(len_bytes);
+  ~Impl() {
+    if (base && bytes) ::munmap(base, bytes);
+    if (fd >= 0) ::close(fd);
+  }
+  const Entry& entry(const std::string& name) const {
+    auto it = entries.find(name);
+    if (it == entries.end()) fail(path, "has no tensor '" + name + "'");
+    return it->second;
+  }
+};
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.path = path;
+  m.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (m.fd < 0) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(m.fd, &st) != 0 || !S_ISREG(st.st_mode)) fail(path, "is not a regular file");
+  const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
+  if (file_bytes < 8) fail(path, "shorter than the 8-byte header length");
+  m.bytes = static_cast<size_t>(file_bytes);
+  m.base = ::mmap(nullptr, m.bytes, PROT_READ, MAP_PRIVATE, m.fd, 0);
+  if (m.base == MAP_FAILED) {
+    m.base = nullptr;
+    fail(path, std::string("cannot map (") + std::strerror(errno) + ")");
+  }
+  const auto* bytes = static_cast<const unsigned char*>(m.base);
+  const uint64_t header_bytes = read_u64_le(bytes);
   if (header_bytes > file_bytes - 8)
     fail(path, "header length " + std::to_string(header_bytes) + " exceeds the file size " +
                    std::to_string(file_bytes));
   if (header_bytes > kMaxHeaderBytes)
     fail(path, "header length " + std::to_string(header_bytes) + " exceeds the 100 MB limit");
 
-  std::string header(header_bytes, '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(header_bytes)))
-    fail(path, "cannot read the header");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(header);
+    j = nlohmann::json::parse(bytes + 8, bytes + 8 + header_bytes);
   } catch (const nlohmann::json::exception& e) {
     fail(path, std::string("header is not valid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) fail(path, "header is not a JSON object");
 
-  const uint64_t data_start = 8 + header_bytes;
-  const uint64_t data_bytes = file_bytes - data_start;
-  std::vector<Entry> entries;
+  m.data_start = 8 + header_bytes;
+  const uint64_t data_bytes = file_bytes - m.data_start;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() == "__metadata__") continue;
-    entries.push_back(parse_entry(path, it.key(), it.value(), data_bytes));
+    if (it.key() == "__metadata__") {
+      if (!it.value().is_object()) fail(path, "__metadata__ is not a JSON object");
+      for (auto kv = it.value().begin(); kv != it.value().end(); ++kv) {
+        if (!kv.value().is_string()) fail(path, "__metadata__ value '" + kv.key() + "' is not a string");
+        m.metadata[kv.key()] = kv.value().get<std::string>();
+      }
+      continue;
+    }
+    m.entries.emplace(it.key(), parse_entry(path, it.key(), it.value(), data_bytes));
   }
 
   // Spans must not overlap (zero-length spans never do).
   std::vector<const Entry*> by_offset;
-  for (const auto& e : entries) by_offset.push_back(&e);
+  for (const auto& kv : m.entries) by_offset.push_back(&kv.second);
   std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
     return std::tie(a->begin, a->end) < std::tie(b->begin, b->end);
   });
@@ -143,19 +176,48 @@ std::map<std::string, at::Tensor> read_safetensors(const std::string& path) {
     if (by_offset[i]->begin < by_offset[i - 1]->end)
       fail(path, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +
                      "' overlap");
+}
 
-  // Read each tensor straight into its own storage (no second copy of the file in memory).
+SafetensorsFile::~SafetensorsFile() = default;
+
+const std::string& SafetensorsFile::path() const { return impl_->path; }
+
+std::vector<std::string> SafetensorsFile::names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : impl_->entries) out.push_back(kv.first);
+  return out;
+}
+
+bool SafetensorsFile::contains(const std::string& name) const {
+  return impl_->entries.count(name) != 0;
+}
+
+const std::map<std::string, std::string>& SafetensorsFile::metadata() const {
+  return impl_->metadata;
+}
+
+at::Tensor SafetensorsFile::view(const std::string& name) const {
+  const Entry& e = impl_->entry(name);
+  if (e.end == e.begin) return at::empty(e.shape, at::TensorOptions().dtype(e.type));
+  char* p = static_cast<char*>(impl_->base) + impl_->data_start + e.begin;
+  return at::from_blob(p, e.shape, at::TensorOptions().dtype(e.type));
+}
+
+void SafetensorsFile::release(const std::string& name) const {
+  const Entry& e = impl_->entry(name);
+  // Whole pages inside the tensor's span only; the neighbours' pages stay mapped.
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = (impl_->data_start + e.begin + page - 1) / page * page;
+  const uint64_t end = (impl_->data_start + e.end) / page * page;
+  if (end > begin)
+    ::madvise(static_cast<char*>(impl_->base) + begin, static_cast<size_t>(end - begin),
+              MADV_DONTNEED);
+}
+
+std::map<std::string, at::Tensor> read_safetensors(const std::string& path) {
+  SafetensorsFile file(path);
   std::map<std::string, at::Tensor> out;
-  for (const auto& e : entries) {
-    at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.type));
-    const uint64_t n = e.end - e.begin;
-    if (n > 0) {
-      in.seekg(static_cast<std::streamoff>(data_start + e.begin));
-      if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(n)))
-        fail(path, "cannot read the data of tensor '" + e.name + "'");
-    }
-    out.emplace(e.name, std::move(t));
-  }
+  for (const auto& name : file.names()) out.emplace(name, file.view(name).clone());
   return out;
 }
 
@@ -202,11 +264,26 @@ void write_safetensors(const std::string& path, const std::map<std::string, at::
       fail(path, "write failed (disk full?)");
     }
   }
+  // Durable before it becomes visible: fsync the data, rename, fsync the folder.
+  auto sync = [](const std::string& p, int flags) {
+    const int fd = ::open(p.c_str(), flags);
+    if (fd < 0) return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+  };
+  if (!sync(tmp, O_RDONLY | O_CLOEXEC)) {
+    std::remove(tmp.c_str());
+    fail(path, "cannot flush the temporary file to disk");
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::error_code(errno, std::generic_category()).message();
     std::remove(tmp.c_str());
     fail(path, "cannot rename the temporary file into place: " + why);
   }
+  const auto slash = path.find_last_of('/');
+  sync(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash),
+       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 }  // namespace imlsdk

@@ -20,15 +20,14 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "imlsdk/checkpoint.hpp"
+#include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/params.hpp"
-#include "imlsdk/safetensors.hpp"
 
 namespace {
 
@@ -125,39 +124,9 @@ const NeoXSchema& neox_schema() {
 
 // ---- layers ---------------------------------------------------------------------------------
 
-// y = x W^T + b on rows x [N, in].
-struct Linear : torch::nn::Module {
-  Tensor weight, bias;
-  Linear(int64_t in, int64_t out, bool with_bias = true) {
-    weight = register_parameter("weight", at::empty({out, in}));
-    if (with_bias) bias = register_parameter("bias", at::empty({out}));
-  }
-  Tensor operator()(const Tensor& x) const {
-    return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
-  }
-  void init(double std) {
-    weight.normal_(0, std);
-    if (bias.defined()) bias.zero_();
-  }
-};
-
-struct LayerNorm : torch::nn::Module {
-  Tensor weight, bias;
-  double eps;
-  LayerNorm(int64_t dim, double eps_) : eps(eps_) {
-    weight = register_parameter("weight", at::ones({dim}));
-    bias = register_parameter("bias", at::zeros({dim}));
-  }
-  Tensor operator()(const Tensor& x) const {
-    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
-  }
-};
-
-struct Embedding : torch::nn::Module {
-  Tensor weight;
-  Embedding(int64_t num, int64_t dim) { weight = register_parameter("weight", at::empty({num, dim})); }
-  Tensor operator()(const Tensor& ids) const { return at::embedding(weight, ids); }
-};
+using imlsdk::Embedding;
+using imlsdk::LayerNorm;
+using imlsdk::Linear;
 
 // What every layer needs to know about the current forward pass.
 struct Step {
@@ -194,21 +163,7 @@ struct Attention : torch::nn::Module {
       k = past_k = imlsdk::kv_append(past_k, k);
       v = past_v = imlsdk::kv_append(past_v, v);
     }
-    const int64_t S = k.size(2);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-    const Tensor q3 = q.reshape({B * H, T, D}), k3 = k.reshape({B * H, S, D}),
-                 v3 = v.reshape({B * H, S, D});
-
-    // scores = q k^T / sqrt(D) + bias, as one batched GEMM over B*H.
-    Tensor scores = imlsdk::batched_matmul(q3, k3.transpose(1, 2), scale).view({B, H, T, S});
-    scores.add_(s.bias);
-    // Softmax in fp32 even for half-precision weights, as HF does.
-    Tensor probs = scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble
-                       ? at::softmax(scores, -1)
-                       : at::softmax(scores, -1, at::kFloat).to(scores.scalar_type());
-    Tensor context = imlsdk::batched_matmul(probs.view({B * H, T, S}), v3);  // [B*H, T, D]
-    // Merge heads: [B, H, T, D] -> [B, T, H*D] rows.
-    context = context.view({B, H, T, D}).transpose(1, 2).reshape({B * T, H * D});
+    const Tensor context = imlsdk::attention(q, k, v, s.bias, 1.0 / std::sqrt(static_cast<double>(D)));
     return (*dense)(context);
   }
 };
@@ -392,25 +347,16 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
 
 // ---- checkpoints ----------------------------------------------------------------------------
 
-// Reads the architecture from an HF config.json. Errors name the file and the key.
-NeoXConfig read_hf_config(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open");
-  Json j;
-  try {
-    j = Json::parse(in);
-  } catch (const Json::exception& e) {
-    throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  const std::string where = file.string() + ": ";
-  if (!j.is_object()) throw std::runtime_error(where + "not a JSON object");
+// Reads the architecture from the folder's HF config.json. Errors name the file and the key.
+NeoXConfig read_neox_config(const fs::path& dir) {
+  const Json j = imlsdk::read_hf_config(dir.string());
+  const std::string file = (dir / "config.json").string();
+  const std::string where = file + ": ";
   const Json model_type = j.value("model_type", Json());
   if (model_type != "gpt_neox")
     throw std::runtime_error(where + "model_type is " + model_type.dump() +
                              ", expected \"gpt_neox\"");
-  for (const auto& key : neox_schema().required_hf_keys)
-    if (!j.contains(key) || j.at(key).is_null())
-      throw std::runtime_error(where + "missing key '" + key + "'");
+  imlsdk::require_hf_keys(j, dir.string(), neox_schema().required_hf_keys);
   // Options of HF's GPT-NeoX this implementation does not have.
   if (j.value("hidden_act", Json("gelu")) != "gelu")
     throw std::runtime_error(where + "only hidden_act 'gelu' is supported");
@@ -421,30 +367,9 @@ NeoXConfig read_hf_config(const fs::path& file) {
   if (j.contains("rope_scaling") && !j.at("rope_scaling").is_null())
     throw std::runtime_error(where + "rope_scaling is not supported");
 
-  NeoXConfig c = neox_schema().schema.read_hf(j, file.string());
+  NeoXConfig c = neox_schema().schema.read_hf(j, file);
   c.validate(where);
   return c;
-}
-
-// model.safetensors, or the shards listed in model.safetensors.index.json.
-std::map<std::string, Tensor> read_hf_weights(const fs::path& dir) {
-  const fs::path single = dir / "model.safetensors";
-  if (fs::exists(single)) return imlsdk::read_safetensors(single.string());
-  const fs::path index = dir / "model.safetensors.index.json";
-  if (!fs::exists(index))
-    throw std::runtime_error(dir.string() + ": no model.safetensors or model.safetensors.index.json"
-                             " (pytorch_model.bin is not supported)");
-  std::ifstream in(index);
-  std::set<std::string> shards;
-  try {
-    for (const auto& item : Json::parse(in).at("weight_map").items())
-      shards.insert(item.value().get<std::string>());
-  } catch (const Json::exception& e) {
-    throw std::runtime_error(index.string() + ": bad index (" + e.what() + ")");
-  }
-  std::map<std::string, Tensor> all;
-  for (const auto& shard : shards) all.merge(imlsdk::read_safetensors((dir / shard).string()));
-  return all;
 }
 
 // ---- the plugin -----------------------------------------------------------------------------
@@ -454,6 +379,7 @@ class Pythia : public imlsdk::ModelPlugin {
   std::vector<imlsdk::ParamSpec> params() const override { return neox_schema().schema.specs(); }
 
   std::string default_task() const override { return "causal_lm"; }
+  std::vector<std::string> hf_model_types() const override { return {"gpt_neox"}; }
 
   std::string checkpoint_dir(const Json& p, const std::string& base_dir) const override {
     const std::string checkpoint = neox_schema().schema.read(p).checkpoint;
@@ -493,20 +419,19 @@ class Pythia : public imlsdk::ModelPlugin {
   static std::shared_ptr<imlsdk::Model> load(const fs::path& dir, const imlsdk::ModelContext& ctx) {
     if (!fs::is_directory(dir))
       throw std::runtime_error("pythia: checkpoint " + dir.string() + " is not a directory");
-    const NeoXConfig c = read_hf_config(dir / "config.json");
+    const NeoXConfig c = read_neox_config(dir);
     if (c.vocab_size < ctx.vocab_size)
       throw std::runtime_error((dir / "config.json").string() + ": vocab_size " +
                                std::to_string(c.vocab_size) + " is smaller than the tokenizer's " +
                                std::to_string(ctx.vocab_size));
     auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.bos_id, ctx.eos_id);
     // HF checkpoints may carry rotary tables and old causal-mask buffers; we compute those.
-    imlsdk::load_state(*model, read_hf_weights(dir),
-                       {".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"},
-                       dir.string());
+    imlsdk::load_hf_weights(*model, dir.string(),
+                            {{".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"}});
     return model;
   }
 };
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.0.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.1.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

@@ -107,6 +107,10 @@ class ModelPlugin : public Plugin {
   }
   // The task plugin a config gets when it names none, e.g. "causal_lm".
   virtual std::string default_task() const = 0;
+  // SDK 2.1: the HF config.json "model_type" values this plugin loads (e.g. {"llama"}). A config
+  // whose model section names only `checkpoint:` gets the plugin that lists the folder's
+  // model_type. The host calls this only on plugins built against SDK >= 2.1.
+  virtual std::vector<std::string> hf_model_types() const { return {}; }
 };
 
 // ---- shared building blocks --------------------------------------------------------------

@@ -2,7 +2,9 @@
 // 8-byte little-endian header length, JSON header, raw little-endian tensor data.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -12,6 +14,29 @@ namespace imlsdk {
 // shape x dtype size == byte span, spans inside the file and non-overlapping). Throws
 // std::runtime_error naming the file and the problem.
 std::map<std::string, at::Tensor> read_safetensors(const std::string& path);
+
+// One .safetensors file, memory-mapped read-only, its header validated on open as above.
+// view() is a CPU tensor over the mapping (no copy; valid while this object lives; never write
+// to it). release() gives a tensor's pages back to the kernel after it was copied, so that
+// loading a model holds one copy of it in RAM, not two (SDK 2.1).
+class SafetensorsFile {
+ public:
+  explicit SafetensorsFile(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const;
+  std::vector<std::string> names() const;  // sorted
+  bool contains(const std::string& name) const;
+  at::Tensor view(const std::string& name) const;  // throws naming the file if absent
+  void release(const std::string& name) const;
+  const std::map<std::string, std::string>& metadata() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Writes tensors (contiguous CPU copies) atomically (temp file + rename), sorted by name, with
 // `metadata` as "__metadata__" (HF's from_pretrained requires {"format": "pt"}).
