@@ -49,7 +49,8 @@ const imlsdk::Schema<ExperimentConfig>& experiment_schema() {
       .add("threads", &E::threads, int64_t{0}, "CPU threads for the BLAS (OpenBLAS) GEMMs (0 = every core)")
       .add("torch_threads", &E::torch_threads, int64_t{1}, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)")
       .add("resume", &E::resume, true, "skip runs whose results exist for the same config, resume from saved stage models")
-      .add("gap", &E::gap, std::vector<std::string>{"d1consis", "d2consis"}, "the IML gap reported: metric(first) - metric(second), two eval-set names");
+      .add("gap", &E::gap, std::vector<std::string>{"d1consis", "d2consis"}, "the IML gap reported: metric(first) - metric(second), two eval-set names")
+      .add("summary_metric", &E::summary_metric, "em", "the metric the summary table and the IML gap use: em (exact_match) or accuracy (the accuracy analysis), or any numeric metric an analysis reports");
   return s;
 }
 
@@ -411,6 +412,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   if (gap.size() != 2 || !gap[0].is_string() || !gap[1].is_string())
     fail(src, "experiment.gap", "expected two eval-set names, e.g. [d1consis, d2consis], got " + gap.dump());
   cfg.experiment = experiment_schema().read(exp);
+  if (cfg.experiment.summary_metric.empty()) fail(src, "experiment.summary_metric", "must name a metric, e.g. em or accuracy");
   if (cfg.experiment.name.empty()) cfg.experiment.name = fs::path(path).stem().string();
   cfg.experiment.seeds = seed_list(exp.at("seeds"), "experiment.seeds", src);
   cfg.experiment.stage2_seeds = seed_list(exp.at("stage2_seeds"), "experiment.stage2_seeds", src);

@@ -59,6 +59,7 @@ struct ExperimentConfig {
   int64_t torch_threads = 1;  // LibTorch's own (OpenMP) intra-op threads
   bool resume = true;
   std::vector<std::string> gap;  // {reliable, unreliable} eval sets
+  std::string summary_metric;    // the metric the summary table aggregates ("em", "accuracy")
 };
 
 // Where the run's tokenizer comes from.

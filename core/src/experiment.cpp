@@ -228,6 +228,7 @@ std::string config_hash(const Config& cfg) {
   hashed["experiment"].erase("output_dir");
   hashed["experiment"].erase("resume");
   hashed["experiment"].erase("seeds");
+  hashed["experiment"].erase("summary_metric");  // only the table reads it
   char buf[20];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(hashed.dump())));
   return buf;
@@ -266,7 +267,8 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
 
   std::vector<std::string> stage_names;
   for (const auto& s : cfg.stages) stage_names.push_back(s.name);
-  SummaryOut sum = summarize_runs(all, stage_names, cfg.experiment.gap[0], cfg.experiment.gap[1]);
+  SummaryOut sum = summarize_runs(all, stage_names, cfg.experiment.gap[0], cfg.experiment.gap[1],
+                                  cfg.experiment.summary_metric);
   sum.json["experiment"] = cfg.experiment.name;
   sum.json["seeds"] = cfg.experiment.seeds;
   sum.json["stage2_seeds"] = cfg.experiment.stage2_seeds;
