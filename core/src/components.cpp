@@ -68,6 +68,9 @@ std::shared_ptr<const imlsdk::Tokenizer> choose_tokenizer(const Config& cfg, con
     });
   };
   if (from == "dataset") {
+    // tokenizer.from: auto with a dataset that builds none (images): the run has no tokenizer,
+    // and a task that needs one refuses it when it is created.
+    if (!split.tokenizer && cfg.tokenizer.from == "auto") return nullptr;
     if (!split.tokenizer)
       throw UserError(cfg.source.where("tokenizer") + ": tokenizer.from is dataset but data plugin '" + cfg.data.plugin +
                       "' builds no tokenizer; use tokenizer.from: checkpoint or folder");
