@@ -103,7 +103,7 @@ TEST_F(MnistGridE2E, DataCommandWritesExamplesWithTheirFeatures) {
 TEST_F(MnistGridE2E, BadInputExitsTwoWithOneLineAndNothingWritten) {
   const fs::path out = scratch("bad");
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"data.image_size=40", "image_size 40 is too small"},
+      {"data.image_size=20", "needs 30x28 pixels; image_size 20 is too small"},
       {"data.path=/nonexistent/mnist", "path /nonexistent/mnist is not a folder"},
       {"experiment.gap=[d1consis,qd9]", "no eval set named 'qd9'"},
   };

@@ -35,12 +35,12 @@ struct TinyConv : imlsdk::Model {
   at::Tensor w1, b1, w2, b2, w3, b3;
   explicit TinyConv(const Shape& shape) : s(shape) {
     const int64_t c = s.channels;
-    w1 = register_parameter("conv1.weight", uniform({c, 1, 3, 3}, 9));
-    b1 = register_parameter("conv1.bias", uniform({c}, 9));
-    w2 = register_parameter("conv2.weight", uniform({2 * c, c, 3, 3}, 9 * c));
-    b2 = register_parameter("conv2.bias", uniform({2 * c}, 9 * c));
-    w3 = register_parameter("head.weight", uniform({s.outputs * s.num_labels, 2 * c * 16}, 2 * c * 16));
-    b3 = register_parameter("head.bias", uniform({s.outputs * s.num_labels}, 2 * c * 16));
+    w1 = register_parameter("conv1_weight", uniform({c, 1, 3, 3}, 9));
+    b1 = register_parameter("conv1_bias", uniform({c}, 9));
+    w2 = register_parameter("conv2_weight", uniform({2 * c, c, 3, 3}, 9 * c));
+    b2 = register_parameter("conv2_bias", uniform({2 * c}, 9 * c));
+    w3 = register_parameter("head_weight", uniform({s.outputs * s.num_labels, 2 * c * 16}, 2 * c * 16));
+    b3 = register_parameter("head_bias", uniform({s.outputs * s.num_labels}, 2 * c * 16));
   }
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& in) override {
     at::Tensor x = at::relu(at::conv2d(in.pixel_values, w1, b1, {2, 2}, {1, 1}));
