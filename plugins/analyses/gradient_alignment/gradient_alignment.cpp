@@ -66,6 +66,16 @@ class GradientAlignment : public imlsdk::Analysis {
     imlsdk::write_file_atomic(file, text);
   }
 
+  // What a resumed run needs: the latest measurements (reported at evaluations) and the lines
+  // of each file so far (a file is rewritten whole at each measurement).
+  Json state() const override { return {{"files", files_}, {"latest", latest_}}; }
+
+  void load_state(const Json& state) override {
+    if (state.is_null()) return;
+    files_ = state.at("files").get<std::map<std::string, std::vector<std::string>>>();
+    latest_ = state.at("latest").get<std::map<std::string, Json>>();
+  }
+
   std::vector<imlsdk::Metric> on_evaluate(const imlsdk::EvalState&) override {
     std::vector<imlsdk::Metric> out;
     for (const auto& [subset, m] : latest_)
@@ -140,5 +150,5 @@ class GradientAlignmentPlugin : public imlsdk::AnalysisPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GradientAlignmentPlugin, "gradient_alignment", "1.0.0",
+IMLSDK_PLUGIN(GradientAlignmentPlugin, "gradient_alignment", "1.1.0",
               "Cosine, inner product and distance of definition vs question gradients during training (App. F)")
