@@ -64,7 +64,9 @@ const imlsdk::Schema<TrainingConfig>& training_schema() {
       .add("warmup_ratio", &T::warmup_ratio, 0.0, "warm-up as a fraction of the stage's optimizer steps")
       .add("max_grad_norm", &T::max_grad_norm, 1.0, "global gradient-norm clipping (0 = off)")
       .add("eval_every", &T::eval_every, int64_t{1}, "evaluate every N epochs (and after each stage's last epoch)")
-      .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch");
+      .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch")
+      .add("checkpoint_every", &T::checkpoint_every, int64_t{0},
+           "write a resumable checkpoint every N optimizer steps of a stage (0 = auto: ceil(steps / 20), so a kill loses at most ~5% of a stage); not part of the config hash");
   return s;
 }
 
@@ -245,6 +247,7 @@ TrainingConfig training_from(const Json& t, const std::string& path, const Sourc
   if (c.warmup_ratio < 0 || c.warmup_ratio > 1) fail(src, path + ".warmup_ratio", "must be in [0, 1]");
   if (c.warmup_steps < 0) fail(src, path + ".warmup_steps", "must be >= 0");
   if (c.max_grad_norm < 0) fail(src, path + ".max_grad_norm", "must be >= 0");
+  if (c.checkpoint_every < 0) fail(src, path + ".checkpoint_every", "must be >= 0 (0 = auto), got " + std::to_string(c.checkpoint_every));
   return c;
 }
 
