@@ -61,6 +61,7 @@ class SeedRun {
         ckpt_path_(results_.dir() + "/checkpoint.safetensors") {}
 
   std::vector<Json> run() {
+    find_checkpoint();  // a damaged one is refused before this seed writes anything
     write_file_atomic(results_.dir() + "/config.json", cfg_.resolved.dump(2) + "\n");
     SeedData first = split_for_seed(cfg_, s_.plugins, s_.data, seed_, cfg_.experiment.stage2_seeds.front());
     auto tokenizer = choose_tokenizer(cfg_, s_.plugins, first.split);
@@ -68,7 +69,6 @@ class SeedRun {
     model_ = build_model(cfg_, s_.plugins, tokenizer.get());
     model_->to(s_.device);
     describe_run(first, tokenizer.get());
-    find_checkpoint();
 
     // Stages before the Stage-2 branch run once; their end state is saved for every Stage-2 seed.
     const size_t branch = branch_index();
