@@ -190,3 +190,16 @@ TEST(KillResume, DamagedCheckpointIsRefusedWithOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(KillResume, NegativeCheckpointIntervalIsRefused) {
+  const fs::path out = scratch("negative");
+  const Result r = run(args(out, "training.checkpoint_every=-1"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("training.checkpoint_every"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("must be >= 0"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out / "kill_resume")) << "a refused config must not leave results behind";
+}
+
+}  // namespace
