@@ -441,6 +441,15 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   {
     // A config without a task section gets the task the model family trains with.
     const auto model = reg.get_as<imlsdk::ModelPlugin>(cfg.model.plugin);
+    // A checkpoint folder that is not there is named before anything reads from it.
+    std::string ckpt;
+    try {
+      ckpt = model->checkpoint_dir(cfg.model.params, cfg.base_dir);
+    } catch (const std::exception& e) {
+      fail(src, "model.checkpoint", e.what());
+    }
+    if (!ckpt.empty() && !fs::is_directory(ckpt))
+      fail(src, "model.checkpoint", ckpt + ": no such checkpoint folder (expected a Hugging Face folder with config.json and model.safetensors or shards)");
     const std::string task = model->default_task();
     cfg.task = plugin_section(doc, "task", imlsdk::Kind::Task, reg, src, task.c_str());
   }
