@@ -2,7 +2,7 @@
 // utilisation of the convnext_v2 plugin's training step, against the fp32 GEMM peak measured in
 // the same process (as bench_throughput does). Every figure is a median over repetitions.
 //
-//   bench_convnext [--reps N] [--quick] [--torch-threads N] [--only NAME]
+//   bench_convnext [--reps N] [--quick] [--torch-threads N] [--profile] [--only NAME]
 //
 // Threads: as imlhost, imlcore::configure_threads(0) (LibTorch/OpenMP 1 thread, OpenBLAS all
 // cores on 2 cores); oneDNN's convolutions run on LibTorch's threads, so --torch-threads N
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "environment.hpp"
+#include "op_profile.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/optimizer.hpp"
 #include "plugin_registry.hpp"
@@ -151,7 +152,7 @@ std::vector<double> time_calls(F&& f, int reps, double min_seconds) {
 
 int main(int argc, char** argv) try {
   int reps = 5, torch_threads = 0;
-  bool quick = false;
+  bool quick = false, profile = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -161,13 +162,15 @@ int main(int argc, char** argv) try {
     } else if (a == "--quick") {
       quick = true;
       reps = 1;
+    } else if (a == "--profile") {
+      profile = true;
     } else if (a == "--torch-threads" && i + 1 < argc) {
       torch_threads = std::stoi(argv[++i]);
       if (torch_threads < 1) throw std::invalid_argument("--torch-threads must be >= 1");
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      throw std::invalid_argument("usage: bench_convnext [--reps N] [--quick] [--torch-threads N] [--only tiny-grid|tiny-224|cpu-grid]");
+      throw std::invalid_argument("usage: bench_convnext [--reps N] [--quick] [--torch-threads N] [--profile] [--only tiny-grid|tiny-224|cpu-grid]");
     }
   }
   imlcore::configure_memory();
@@ -213,6 +216,12 @@ int main(int argc, char** argv) try {
     int64_t params = 0;
     for (const auto& p : rig.params) params += p.numel();
     const double train_gflop = 3.0 * s.forward_flops() / 1e9;
+    if (profile) {
+      rig.step();  // warm-up
+      std::printf("== profile: %s (%s), one step ==\n%s\n", s.name.c_str(), s.describe().c_str(),
+                  bench::profile_ops([&] { rig.step(); }, 15).c_str());
+      continue;
+    }
     const auto t = time_calls([&] { rig.step(); }, reps, quick ? 0.5 : 2.0);
     const double ips = s.batch / median(t);
     std::string all;

@@ -56,7 +56,7 @@ struct Parity {
 
 // ---- HF conformance fixture -------------------------------------------------------------------
 
-class Conformance : public ::testing::Test {
+class ConvNextV2Conformance : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(imltest::conformance_dir()) / "convnextv2";
@@ -82,7 +82,7 @@ class Conformance : public ::testing::Test {
   Tensor pixels_;
 };
 
-TEST_F(Conformance, SuiteCoversEveryExpectedTensor) {
+TEST_F(ConvNextV2Conformance, SuiteCoversEveryExpectedTensor) {
   std::set<std::string> covered = {"logits", "loss", "pooler_output"};
   for (const auto& k : hidden_state_keys()) covered.insert(k);
   std::set<std::string> listed;
@@ -93,7 +93,7 @@ TEST_F(Conformance, SuiteCoversEveryExpectedTensor) {
   EXPECT_EQ(hidden_state_keys().size(), config.at("hidden_sizes").size() + 1);
 }
 
-TEST_F(Conformance, LogitsHiddenStatesPoolerLossAndGradients) {
+TEST_F(ConvNextV2Conformance, LogitsHiddenStatesPoolerLossAndGradients) {
   imlsdk::ModelInput in;
   in.pixel_values = pixels_;
   in.output_hidden_states = true;
@@ -144,7 +144,7 @@ TEST_F(Conformance, LogitsHiddenStatesPoolerLossAndGradients) {
   EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
 }
 
-TEST_F(Conformance, HfConfigAgreesWithHFs) {
+TEST_F(ConvNextV2Conformance, HfConfigAgreesWithHFs) {
   const Json theirs = read_json(dir_ / "config.json");
   const Json ours = model_->hf_config();
   int64_t compared = 0;
