@@ -65,7 +65,9 @@ const imlsdk::Schema<TrainingConfig>& training_schema() {
       .add("warmup_ratio", &T::warmup_ratio, 0.0, "warm-up as a fraction of the stage's optimizer steps")
       .add("max_grad_norm", &T::max_grad_norm, 1.0, "global gradient-norm clipping (0 = off)")
       .add("eval_every", &T::eval_every, int64_t{1}, "evaluate every N epochs (and after each stage's last epoch)")
-      .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch");
+      .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch")
+      .add("checkpoint_every", &T::checkpoint_every, int64_t{0},
+           "write a resumable checkpoint every N optimizer steps of a stage (0 = auto: ceil(steps / 20), so a kill loses at most ~5% of a stage); not part of the config hash");
   return s;
 }
 
@@ -246,6 +248,7 @@ TrainingConfig training_from(const Json& t, const std::string& path, const Sourc
   if (c.warmup_ratio < 0 || c.warmup_ratio > 1) fail(src, path + ".warmup_ratio", "must be in [0, 1]");
   if (c.warmup_steps < 0) fail(src, path + ".warmup_steps", "must be >= 0");
   if (c.max_grad_norm < 0) fail(src, path + ".max_grad_norm", "must be >= 0");
+  if (c.checkpoint_every < 0) fail(src, path + ".checkpoint_every", "must be >= 0 (0 = auto), got " + std::to_string(c.checkpoint_every));
   return c;
 }
 
@@ -440,6 +443,15 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   {
     // A config without a task section gets the task the model family trains with.
     const auto model = reg.get_as<imlsdk::ModelPlugin>(cfg.model.plugin);
+    // A checkpoint folder that is not there is named before anything reads from it.
+    std::string ckpt;
+    try {
+      ckpt = model->checkpoint_dir(cfg.model.params, cfg.base_dir);
+    } catch (const std::exception& e) {
+      fail(src, "model.checkpoint", e.what());
+    }
+    if (!ckpt.empty() && !fs::is_directory(ckpt))
+      fail(src, "model.checkpoint", ckpt + ": no such checkpoint folder (expected a Hugging Face folder with config.json and model.safetensors or shards)");
     const std::string task = model->default_task();
     cfg.task = plugin_section(doc, "task", imlsdk::Kind::Task, reg, src, task.c_str());
   }

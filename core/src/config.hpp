@@ -37,6 +37,7 @@ struct TrainingConfig {
   double max_grad_norm = 0;
   int64_t eval_every = 0;
   int64_t eval_batch_size = 0;
+  int64_t checkpoint_every = 0;  // optimizer steps between mid-stage checkpoints; 0 = auto
 };
 
 struct StageConfig {

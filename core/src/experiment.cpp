@@ -20,11 +20,14 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "checkpoint.hpp"
 #include "components.hpp"
 #include "environment.hpp"
+#include "kill_points.hpp"
 #include "imlsdk/safetensors.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -47,15 +50,18 @@ struct Shared {
   std::string threads, hash, exp_dir;
   Json plugin_versions;
   std::vector<std::unique_ptr<imlsdk::Analysis>>& analyses;  // one set for the whole experiment
+  std::vector<bool> analysis_has_state;  // built against SDK >= 2.1: state() / load_state()
 };
 
 // One Stage-1 seed: its data, model, task and analyses, and the stages it runs.
 class SeedRun {
  public:
   SeedRun(const Shared& s, uint64_t seed)
-      : s_(s), cfg_(s.cfg), seed_(seed), results_(s.exp_dir + "/" + std::to_string(seed), s.hash, cfg_.experiment.resume) {}
+      : s_(s), cfg_(s.cfg), seed_(seed), results_(s.exp_dir + "/" + std::to_string(seed), s.hash, cfg_.experiment.resume),
+        ckpt_path_(results_.dir() + "/checkpoint.safetensors") {}
 
   std::vector<Json> run() {
+    find_checkpoint();  // a damaged one is refused before this seed writes anything
     write_file_atomic(results_.dir() + "/config.json", cfg_.resolved.dump(2) + "\n");
     SeedData first = split_for_seed(cfg_, s_.plugins, s_.data, seed_, cfg_.experiment.stage2_seeds.front());
     auto tokenizer = choose_tokenizer(cfg_, s_.plugins, first.split);
@@ -71,10 +77,18 @@ class SeedRun {
       spdlog::info("seed {}: resuming from {}", seed_, shared_ckpt);
       load_model(shared_ckpt);
     } else {
-      results_.drop_pre_branch();
-      for (size_t i = 0; i < branch; ++i) run_stage(cfg_.stages[i], first, tokenizer.get(), Json(nullptr));
+      size_t first_stage = 0;
+      if (ckpt_ && ckpt_->stage2_seed.is_null()) {  // go on inside the stage a killed run was in
+        results_.restore_part(Json(nullptr), ckpt_->records, ckpt_->stage_entries);
+        first_stage = static_cast<size_t>(ckpt_->stage_index);
+      } else {
+        results_.drop_pre_branch();
+      }
+      for (size_t i = first_stage; i < branch; ++i) run_stage(i, branch, first, tokenizer.get(), Json(nullptr));
+      branch_analyses_ = analyses_state();
       if (branch > 0) save_model(shared_ckpt);
       results_.mark_pre_branch_complete();
+      remove_checkpoint();
     }
 
     // Each Stage-2 seed runs the remaining stages from the saved model.
@@ -85,15 +99,22 @@ class SeedRun {
           spdlog::info("seed {} stage-2 seed {}: already complete, skipped (resume)", seed_, s2);
           continue;
         }
-        results_.drop_stage2(s2);
+        const bool resuming = ckpt_ && ckpt_->stage2_seed == Json(s2);
+        if (resuming)
+          results_.restore_part(Json(s2), ckpt_->records, ckpt_->stage_entries);
+        else
+          results_.drop_stage2(s2);
         restore(start);
+        load_analyses_state(branch_analyses_, shared_ckpt);  // every Stage-2 seed starts from the branch
         SeedData d = s2 == cfg_.experiment.stage2_seeds.front() ? std::move(first) : split_for_seed(cfg_, s_.plugins, s_.data, seed_, s2);
         // A data-built tokenizer is each split's own (as the data it was built from); a
         // checkpoint's or folder's is the same for every split.
         auto tok = tokenizer_source(cfg_, s_.plugins) == "dataset" ? choose_tokenizer(cfg_, s_.plugins, d.split) : tokenizer;
         at::manual_seed(seed_ * 1000003ULL + s2);
-        for (size_t i = branch; i < cfg_.stages.size(); ++i) run_stage(cfg_.stages[i], d, tok.get(), Json(s2));
+        const size_t first_stage = resuming ? static_cast<size_t>(ckpt_->stage_index) : branch;
+        for (size_t i = first_stage; i < cfg_.stages.size(); ++i) run_stage(i, cfg_.stages.size(), d, tok.get(), Json(s2));
         results_.mark_stage2_done(s2);
+        remove_checkpoint();
       }
     }
     for (auto& a : analyses_) a->on_seed_end({point("", 0, 0, 0, Json()), model_.get(), nullptr, nullptr});
@@ -112,10 +133,30 @@ class SeedRun {
     return {seed_, s2, stage, epoch, step, total, results_.dir()};
   }
 
-  void run_stage(const StageConfig& st, SeedData& d, const imlsdk::Tokenizer* tok, const Json& s2) {
+  // Stage `index` of the part that ends before stage `part_end` (s2 null: before the branch).
+  void run_stage(size_t index, size_t part_end, SeedData& d, const imlsdk::Tokenizer* tok, const Json& s2) {
+    const StageConfig& st = cfg_.stages[index];
     auto task = build_task(cfg_, s_.plugins, tok, s_.data, *model_, s_.device);
     const auto& examples = d.split.train.at(st.train_subset);
     for (auto& a : analyses_) a->on_stage_begin({point(st.name, 0, 0, 0, s2), model_.get(), task.get(), &d.split, &examples});
+
+    // A killed run's checkpoint inside this stage: model, analyses, generators, then the loop.
+    TrainerState resume_at;
+    std::map<std::string, at::Tensor> resume_optimizer;
+    const bool resuming = ckpt_ && ckpt_->stage2_seed == s2 && ckpt_->stage_index == static_cast<int64_t>(index);
+    if (resuming) {
+      if (ckpt_->stage != st.name)
+        throw UserError(ckpt_path_ + ": checkpoint of stage '" + ckpt_->stage + "', the config's stage " + std::to_string(index) +
+                        " is '" + st.name + "'; delete it or set experiment.resume=false");
+      spdlog::info("seed {}{} {}: resuming after step {} from {}", seed_, s2.is_null() ? "" : "/" + s2.dump(), st.name,
+                   ckpt_->step, ckpt_path_);
+      load_tensors(ckpt_->model, ckpt_path_, "checkpoint");
+      load_analyses_state(ckpt_->analyses, ckpt_path_);
+      set_rng_states(ckpt_->rng, s_.device, ckpt_path_);
+      resume_at = {ckpt_->step, 0, ckpt_->units, ckpt_->seconds, ckpt_->loss_ema, ckpt_->last_loss};
+      resume_optimizer = std::move(ckpt_->optimizer);
+      ckpt_.reset();
+    }
 
     StageRun run;
     run.stage = &st;
@@ -129,10 +170,28 @@ class SeedRun {
         a->on_step_end({point(st.name, i.epoch, i.step, i.total_steps, s2), model_.get(), task.get(), &d.split, i.loss, i.lr});
     };
     run.on_eval = [&](int64_t epoch) { evaluate(st, epoch, s2, *task, d, tok); };
+    const int64_t total = stage_steps(st, static_cast<int64_t>(examples.size()));
+    int64_t checkpoints = 0;  // written by this process, and the time they took
+    double checkpoint_seconds = 0;
+    run.checkpoint_every = checkpoint_interval(st.training, total);
+    run.on_checkpoint = [&, index, part_end, total](const TrainerState& ts, const imlsdk::Optimizer& opt) {
+      if (index + 1 == part_end && ts.step == total) return;  // the part is done: nothing to resume
+      const auto t0 = std::chrono::steady_clock::now();
+      write_checkpoint(index, s2, ts, opt);
+      ++checkpoints;
+      checkpoint_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    if (resuming) {
+      run.resume = &resume_at;
+      run.resume_optimizer = &resume_optimizer;
+      run.resume_source = ckpt_path_;
+    }
     const StageStats stats = train_stage(*model_, run);
     results_.set_stage_stats({{"stage", st.name}, {"stage2_seed", s2}, {"optimizer_steps", stats.optimizer_steps},
                               {"units", stats.units}, {"seconds", stats.seconds},
-                              {"units_per_second", stats.seconds > 0 ? stats.units / stats.seconds : 0.0}});
+                              {"units_per_second", stats.seconds > 0 ? stats.units / stats.seconds : 0.0},
+                              {"checkpoint_every", run.checkpoint_every}, {"checkpoints_written", checkpoints},
+                              {"checkpoint_seconds", checkpoint_seconds}});
   }
 
   // Every analysis's metrics, one metrics.jsonl line per eval set (metrics of a set merged).
@@ -156,6 +215,87 @@ class SeedRun {
       results_.add_record(r);
     }
     results_.flush();
+    kill_point("eval");
+  }
+
+  // A mid-stage checkpoint of an earlier run (resume, same config hash, its part not complete),
+  // or none; anything else there is removed.
+  void find_checkpoint() {
+    std::error_code ec;
+    fs::remove(ckpt_path_ + ".partial", ec);  // a checkpoint write that a kill interrupted
+    if (!fs::exists(ckpt_path_)) return;
+    if (!cfg_.experiment.resume || !results_.resumed()) {
+      spdlog::info("seed {}: {} removed (experiment.resume=false, or the seed's results are from another config): the seed starts over",
+                   seed_, ckpt_path_);
+      remove_checkpoint();
+      return;
+    }
+    StageCheckpoint c = read_stage_checkpoint(ckpt_path_);
+    if (c.config_hash != s_.hash) {
+      spdlog::info("seed {}: {} is from another config (hash {}, now {}): removed, the seed starts over", seed_, ckpt_path_,
+                   c.config_hash, s_.hash);
+      remove_checkpoint();
+      return;
+    }
+    const bool done = c.stage2_seed.is_null() ? results_.pre_branch_complete()
+                                              : c.stage2_seed.is_number_unsigned() && results_.stage2_done(c.stage2_seed.get<uint64_t>());
+    const int64_t branch = static_cast<int64_t>(branch_index()), n = static_cast<int64_t>(cfg_.stages.size());
+    const bool in_part = c.stage2_seed.is_null() ? c.stage_index >= 0 && c.stage_index < branch
+                                                 : c.stage_index >= branch && c.stage_index < n;
+    if (done || !in_part) {
+      remove_checkpoint();
+      return;
+    }
+    ckpt_ = std::move(c);
+  }
+
+  void remove_checkpoint() {
+    std::error_code ec;
+    fs::remove(ckpt_path_, ec);
+    if (ec) throw UserError(ckpt_path_ + ": cannot remove it: " + ec.message());
+  }
+
+  void write_checkpoint(size_t index, const Json& s2, const TrainerState& ts, const imlsdk::Optimizer& opt) {
+    StageCheckpoint c;
+    c.config_hash = s_.hash;
+    c.stage2_seed = s2;
+    c.stage_index = static_cast<int64_t>(index);
+    c.stage = cfg_.stages[index].name;
+    c.step = ts.step;
+    c.units = ts.units;
+    c.seconds = ts.seconds;
+    c.loss_ema = ts.loss_ema;
+    c.last_loss = ts.last_loss;
+    for (const auto& kv : model_->named_parameters()) c.model[kv.key()] = kv.value().detach();
+    for (const auto& kv : model_->named_buffers()) c.model[kv.key()] = kv.value().detach();
+    c.optimizer = call_plugin("optimizer plugin '" + cfg_.optimizer.plugin + "'", [&] { return opt.state(); });
+    c.rng = rng_states(s_.device);
+    c.records = results_.part_records(s2);
+    c.stage_entries = results_.part_stage_entries(s2);
+    c.analyses = analyses_state();
+    write_stage_checkpoint(ckpt_path_, c);
+  }
+
+  Json analyses_state() const {
+    Json out = Json::array();
+    for (size_t i = 0; i < analyses_.size(); ++i)
+      out.push_back(s_.analysis_has_state[i] ? call_plugin("analysis plugin '" + cfg_.analyses[i].plugin + "'",
+                                                           [&] { return analyses_[i]->state(); })
+                                             : Json());
+    return out;
+  }
+
+  void load_analyses_state(const Json& states, const std::string& from) {
+    if (states.is_null()) return;  // saved by an older imlhost: nothing to restore
+    if (!states.is_array() || states.size() != analyses_.size())
+      throw UserError(from + ": holds the state of " + std::to_string(states.size()) + " analyses, the config has " +
+                      std::to_string(analyses_.size()) + "; delete it or set experiment.resume=false");
+    for (size_t i = 0; i < analyses_.size(); ++i)
+      if (s_.analysis_has_state[i])
+        call_plugin(from + ": analysis plugin '" + cfg_.analyses[i].plugin + "'", [&] {
+          analyses_[i]->load_state(states[i]);
+          return 0;
+        });
   }
 
   void describe_run(const SeedData& first, const imlsdk::Tokenizer* tok) {
@@ -191,20 +331,45 @@ class SeedRun {
     for (auto& kv : model_->named_parameters()) kv.value().copy_(t.at(kv.key()));
   }
 
+  // The model before the Stage-2 branch, with the analyses' state there (metadata
+  // "imlhost_analyses"), so that a resumed run's Stage-2 seeds start where an uninterrupted one's do.
   void save_model(const std::string& path) {
     std::map<std::string, at::Tensor> t;
     for (const auto& kv : model_->named_parameters()) t[kv.key()] = kv.value().detach().to(at::kCPU);
-    imlsdk::write_safetensors(path, t);
+    std::map<std::string, std::string> meta = {{"format", "pt"}};
+    if (!branch_analyses_.is_null()) meta["imlhost_analyses"] = branch_analyses_.dump();
+    call_plugin(path, [&] {
+      imlsdk::write_safetensors(path, t, meta);
+      return 0;
+    });
   }
 
   void load_model(const std::string& path) {
     auto t = call_plugin(path, [&] { return imlsdk::read_safetensors(path); });
+    load_tensors(t, path, "saved model", /*parameters_only=*/true);
+    const auto meta = call_plugin(path, [&] { return imlsdk::SafetensorsFile(path).metadata(); });
+    auto it = meta.find("imlhost_analyses");
+    branch_analyses_ = it == meta.end() ? Json() : call_plugin(path, [&] { return Json::parse(it->second); });
+  }
+
+  // Copies saved tensors into the model's parameters (and buffers); every one must be there with
+  // its shape, and nothing else.
+  void load_tensors(const std::map<std::string, at::Tensor>& t, const std::string& path, const std::string& what,
+                    bool parameters_only = false) {
     at::NoGradGuard ng;
-    for (auto& kv : model_->named_parameters()) {
-      auto it = t.find(kv.key());
-      if (it == t.end() || !it->second.sizes().equals(kv.value().sizes()))
-        throw UserError(path + ": saved model does not match the configured model (tensor '" + kv.key() + "'); delete it or set experiment.resume=false");
-      kv.value().copy_(it->second);
+    size_t used = 0;
+    auto copy = [&](const std::string& name, at::Tensor dst) {
+      auto it = t.find(name);
+      if (it == t.end() || !it->second.sizes().equals(dst.sizes()))
+        throw UserError(path + ": " + what + " does not match the configured model (tensor '" + name + "'); delete it or set experiment.resume=false");
+      dst.copy_(it->second);
+      ++used;
+    };
+    for (auto& kv : model_->named_parameters()) copy(kv.key(), kv.value());
+    if (!parameters_only) {
+      for (auto& kv : model_->named_buffers()) copy(kv.key(), kv.value());
+      if (used != t.size())
+        throw UserError(path + ": " + what + " holds tensors the configured model does not have; delete it or set experiment.resume=false");
     }
   }
 
@@ -214,6 +379,9 @@ class SeedRun {
   SeedResults results_;
   std::shared_ptr<imlsdk::Model> model_;
   std::vector<std::unique_ptr<imlsdk::Analysis>>& analyses_ = s_.analyses;
+  std::string ckpt_path_;                  // this seed's mid-stage checkpoint
+  std::optional<StageCheckpoint> ckpt_;    // the one a resumed run goes on from, until used
+  Json branch_analyses_;                   // the analyses' state before the Stage-2 branch
 };
 
 uint64_t fnv1a(const std::string& s) {
@@ -229,6 +397,11 @@ std::string config_hash(const Config& cfg) {
   hashed["experiment"].erase("resume");
   hashed["experiment"].erase("seeds");
   hashed["experiment"].erase("summary_metric");  // only the table reads it
+  // How often a run checkpoints does not change its results.
+  if (hashed.contains("training")) hashed["training"].erase("checkpoint_every");
+  if (hashed.contains("stages"))
+    for (auto& st : hashed["stages"])
+      if (st.contains("training")) st["training"].erase("checkpoint_every");
   char buf[20];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(hashed.dump())));
   return buf;
@@ -253,8 +426,13 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
   auto analyses = preflight(cfg, plugins, *data);  // refuse bad input before anything is written
   const c10::Device device = parse_device(cfg.experiment.device);
   const std::string threads = configure_threads(cfg.experiment.threads, cfg.experiment.torch_threads);
+  std::vector<bool> has_state;
+  for (const auto& a : cfg.analyses) {
+    const PluginRecord& rec = reg.get(imlsdk::Kind::Analysis, a.plugin);
+    has_state.push_back(rec.sdk_major > 2 || (rec.sdk_major == 2 && rec.sdk_minor >= 1));
+  }
   const Shared shared{cfg, plugins, *data, device, threads, config_hash(cfg),
-                      cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses};
+                      cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses, has_state};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,
                cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(), device.str(), threads);
 

@@ -1,6 +1,7 @@
 // imlhost: runs implicit meta-learning experiments composed from plugins by a YAML config.
 
 #include <cstdio>
+#include <unistd.h>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -64,6 +65,9 @@ static int cmd_plugins(const std::vector<std::string>& args) {
   return 0;
 }
 
+// An error ends a progress line drawn on a terminal first; in a log file it is one line.
+static const char* line_break() { return ::isatty(STDERR_FILENO) ? "\n" : ""; }
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   imlcore::configure_memory();
@@ -117,13 +121,13 @@ int main(int argc, char** argv) {
     run_experiment(cfg, reg);
     return 0;
   } catch (const UserError& e) {
-    std::fprintf(stderr, "\nimlhost: error: %s\n", e.what());
+    std::fprintf(stderr, "%simlhost: error: %s\n", line_break(), e.what());
     return 2;
   } catch (const c10::Error& e) {
-    std::fprintf(stderr, "\nimlhost: error (LibTorch): %s\n", e.what_without_backtrace());
+    std::fprintf(stderr, "%simlhost: error (LibTorch): %s\n", line_break(), e.what_without_backtrace());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "\nimlhost: error: %s\n", e.what());
+    std::fprintf(stderr, "%simlhost: error: %s\n", line_break(), e.what());
     return 1;
   }
 }

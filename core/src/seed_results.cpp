@@ -23,11 +23,13 @@ SeedResults::SeedResults(std::string dir, std::string hash, bool resume)
         while (std::getline(in, line))
           if (!line.empty()) records_.push_back(Json::parse(line));
         for (const auto& s : old.value("completed_stage2_seeds", Json::array())) done_s2_.insert(s.get<uint64_t>());
+        resumed_ = true;
       }
     } catch (const std::exception&) {  // unreadable: start over
       manifest_ = Json::object();
       records_.clear();
       done_s2_.clear();
+      resumed_ = false;
     }
   }
   manifest_["config_hash"] = hash_;
@@ -52,6 +54,26 @@ void SeedResults::drop_stage2(uint64_t s2) {
   drop_records([&](const Json& r) {
     return !r.at("stage2_seed").is_null() && r.at("stage2_seed").get<uint64_t>() == s2;
   });
+}
+
+Json SeedResults::part_records(const Json& s2) const {
+  Json out = Json::array();
+  for (const auto& r : records_)
+    if (r.at("stage2_seed") == s2) out.push_back(r);
+  return out;
+}
+
+Json SeedResults::part_stage_entries(const Json& s2) const {
+  Json out = Json::array();
+  for (const auto& e : manifest_.at("stages"))
+    if (e.at("stage2_seed") == s2) out.push_back(e);
+  return out;
+}
+
+void SeedResults::restore_part(const Json& s2, const Json& records, const Json& stage_entries) {
+  drop_records([&](const Json& r) { return r.at("stage2_seed") == s2; });
+  for (const auto& r : records) records_.push_back(r);
+  for (const auto& e : stage_entries) manifest_["stages"].push_back(e);
 }
 
 void SeedResults::set_stage_stats(const Json& stats) {

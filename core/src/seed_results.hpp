@@ -24,12 +24,22 @@ class SeedResults {
   Json& manifest() { return manifest_; }
   const std::vector<Json>& records() const { return records_; }
 
+  // Whether an earlier run's files were read (same config hash, resume on).
+  bool resumed() const { return resumed_; }
   bool pre_branch_complete() const { return manifest_.value("pre_branch_complete", false); }
   bool stage2_done(uint64_t s2) const { return done_s2_.count(s2) > 0; }
 
   // Forget what a part of the run wrote, before it is run again.
   void drop_pre_branch();
   void drop_stage2(uint64_t s2);
+
+  // One part of the run (s2 null: the stages before the Stage-2 branch; else that Stage-2 seed):
+  // its metrics.jsonl lines and manifest "stages" entries, for a mid-stage checkpoint; and put
+  // back what a checkpoint holds in place of whatever the part has now (a killed run may have
+  // written lines after its last checkpoint).
+  Json part_records(const Json& s2) const;
+  Json part_stage_entries(const Json& s2) const;
+  void restore_part(const Json& s2, const Json& records, const Json& stage_entries);
 
   void add_record(Json record) { records_.push_back(std::move(record)); }
   // Per-stage throughput; replaces an earlier entry for the same stage and Stage-2 seed.
@@ -47,6 +57,7 @@ class SeedResults {
   Json manifest_ = Json::object();
   std::vector<Json> records_;
   std::set<uint64_t> done_s2_;
+  bool resumed_ = false;
 };
 
 }  // namespace imlcore

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "errors.hpp"
+#include "kill_points.hpp"
 #include "progress.hpp"
 
 namespace imlcore {
@@ -29,6 +31,18 @@ uint64_t micro_batch_seed(uint64_t batch_seed, int64_t epoch, int64_t index) {
   return h;
 }
 
+int64_t stage_steps(const StageConfig& st, int64_t n) {
+  const TrainingConfig& t = st.training;
+  const int64_t micro_per_epoch = (n + t.batch_size - 1) / t.batch_size;
+  const int64_t steps_per_epoch = (micro_per_epoch + t.gradient_accumulation_steps - 1) / t.gradient_accumulation_steps;
+  return steps_per_epoch * st.epochs;
+}
+
+int64_t checkpoint_interval(const TrainingConfig& t, int64_t total_steps) {
+  if (t.checkpoint_every > 0) return t.checkpoint_every;
+  return std::max<int64_t>(1, (total_steps + 19) / 20);
+}
+
 StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   const StageConfig& st = *run.stage;
   const TrainingConfig& t = st.training;
@@ -42,6 +56,7 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   const int64_t micro_per_epoch = (n + t.batch_size - 1) / t.batch_size;
   const int64_t steps_per_epoch = (micro_per_epoch + accum - 1) / accum;
   const int64_t total_steps = steps_per_epoch * st.epochs;
+  const int64_t every = std::max<int64_t>(1, run.checkpoint_every);
 
   std::vector<at::Tensor> params;
   imlsdk::NamedTensors named;
@@ -52,12 +67,30 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   auto optimizer = run.optimizer->create(st.optimizer_params, named);
 
   StageStats stats;
-  ProgressBar bar(run.label, std::max<int64_t>(1, total_steps));
   int64_t step = 0;
-  double loss_ema = 0;
-  for (int64_t epoch = 1; epoch <= st.epochs; ++epoch) {
+  double loss_ema = 0, seconds_before = 0;
+  if (run.resume) {  // go on where a checkpoint left off
+    if (run.resume->step < 0 || run.resume->step > total_steps)
+      throw UserError("stage '" + st.name + "': checkpoint at step " + std::to_string(run.resume->step) + " of a stage of " +
+                      std::to_string(total_steps) + " steps");
+    step = run.resume->step;
+    loss_ema = run.resume->loss_ema;
+    stats.last_loss = run.resume->last_loss;
+    stats.units = run.resume->units;
+    seconds_before = run.resume->seconds;
+    if (run.resume_optimizer) {
+      try {
+        optimizer->load_state(*run.resume_optimizer);
+      } catch (const std::exception& e) {
+        throw UserError(run.resume_source + ": optimizer state: " + e.what() + "; delete it or set experiment.resume=false");
+      }
+    }
+  }
+  ProgressBar bar(run.label, std::max<int64_t>(1, total_steps));
+  const int64_t first_epoch = steps_per_epoch > 0 ? step / steps_per_epoch + 1 : 1;
+  for (int64_t epoch = first_epoch; epoch <= st.epochs; ++epoch) {
     model.train();
-    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+    for (int64_t s = epoch == first_epoch ? step % steps_per_epoch : 0; s < steps_per_epoch; ++s) {
       const int64_t first = s * accum, last = std::min(micro_per_epoch, first + accum);
       double step_loss = 0;
       for (int64_t m = first; m < last; ++m) {
@@ -84,11 +117,15 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
                     static_cast<long long>(st.epochs), loss_ema);
       bar.update(step, status);
       if (run.on_step) run.on_step({epoch, step, total_steps, step_loss, lr});
-    }
-    const bool eval_now = (epoch % t.eval_every == 0) || epoch == st.epochs;
-    if (eval_now && run.on_eval) {
-      model.eval();
-      run.on_eval(epoch);
+      kill_point("step");
+
+      if (s + 1 == steps_per_epoch && ((epoch % t.eval_every == 0) || epoch == st.epochs) && run.on_eval) {
+        model.eval();
+        run.on_eval(epoch);
+      }
+      if (run.on_checkpoint && (step % every == 0 || step == total_steps))  // resumable from here
+        run.on_checkpoint({step, epoch, stats.units, seconds_before + bar.elapsed_seconds(), loss_ema, stats.last_loss},
+                          *optimizer);
     }
   }
   if (st.epochs == 0 && run.on_eval) {
@@ -97,7 +134,7 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   }
   bar.finish();
   stats.optimizer_steps = step;
-  stats.seconds = bar.elapsed_seconds();
+  stats.seconds = seconds_before + bar.elapsed_seconds();
   return stats;
 }
 

@@ -5,6 +5,7 @@
 // classifiers train through the same lines.
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,18 @@ struct StepInfo {
   double lr = 0;
 };
 
+// Where a stage's loop stands after an optimizer step: what a mid-stage checkpoint saves besides
+// the model, optimizer and generator states, and where a resumed stage goes on from. The data
+// order needs no more than the step: examples are visited in a fixed order and each
+// micro-batch's Rng is micro_batch_seed(batch_seed, epoch, index).
+struct TrainerState {
+  int64_t step = 0;   // optimizer steps done in this stage
+  int64_t epoch = 0;  // 1-based epoch of that step
+  int64_t units = 0;  // tokens (or images) trained on so far
+  double seconds = 0; // training time so far (manifest only)
+  double loss_ema = 0, last_loss = 0;
+};
+
 struct StageRun {
   const StageConfig* stage = nullptr;
   const std::vector<imlsdk::Example>* examples = nullptr;  // in training order
@@ -33,6 +46,14 @@ struct StageRun {
   std::string label;        // progress-bar label
   std::function<void(const StepInfo&)> on_step;  // after every optimizer step
   std::function<void(int64_t epoch)> on_eval;    // after an evaluation epoch (0: stage of 0 epochs)
+  // Mid-stage checkpoints: on_checkpoint is called every `checkpoint_every` optimizer steps and
+  // after the stage's last step, after that step's evaluation if it has one.
+  int64_t checkpoint_every = 0;
+  std::function<void(const TrainerState&, const imlsdk::Optimizer&)> on_checkpoint;
+  // Resume: go on after `resume->step` with the optimizer state `resume_optimizer`.
+  const TrainerState* resume = nullptr;
+  const std::map<std::string, at::Tensor>* resume_optimizer = nullptr;
+  std::string resume_source;  // the checkpoint's path, for messages
 };
 
 struct StageStats {
@@ -48,6 +69,13 @@ double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total);
 // The Rng seed of micro-batch `index` of `epoch`: a pure function, so a resumed run draws the
 // same online samples as an uninterrupted one.
 uint64_t micro_batch_seed(uint64_t batch_seed, int64_t epoch, int64_t index);
+
+// Optimizer steps of a stage with these settings over `n` examples.
+int64_t stage_steps(const StageConfig& st, int64_t n);
+
+// Steps between mid-stage checkpoints: training.checkpoint_every, or when 0, ceil(total / 20)
+// (a kill loses at most ~5% of a stage).
+int64_t checkpoint_interval(const TrainingConfig& t, int64_t total_steps);
 
 StageStats train_stage(imlsdk::Model& model, const StageRun& run);
 

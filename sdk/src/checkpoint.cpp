@@ -1,6 +1,10 @@
 #include "imlsdk/checkpoint.hpp"
 
 #include <ATen/ATen.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include <filesystem>
 #include <fstream>
@@ -86,6 +90,36 @@ Weights open_weights(const fs::path& dir) {
   return w;
 }
 
+// dst <- src (converting dtype, bf16/fp16 -> configured, and device) in row blocks of ~32 MB:
+// each block's file pages are mapped in one call, copied, then released, so at most one block
+// of the file is resident beside the model.
+void copy_in_chunks(const SafetensorsFile& file, const std::string& name, const at::Tensor& src,
+                    at::Tensor& dst) {
+  if (dst.is_cpu() && dst.is_contiguous() && dst.nbytes() >= (4u << 20)) {
+    // Transparent huge pages for big parameters (THP "madvise" mode): far fewer page faults.
+    const uintptr_t page = 2u << 20;
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(dst.data_ptr()) + page - 1) / page * page;
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(dst.data_ptr()) + dst.nbytes()) / page * page;
+#ifdef MADV_HUGEPAGE
+    if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+#endif
+  }
+  const int64_t rows = src.dim() == 0 ? 1 : src.size(0);
+  const int64_t row_bytes = rows ? static_cast<int64_t>(src.nbytes()) / rows : 0;
+  if (src.dim() == 0 || row_bytes == 0) {
+    dst.copy_(src);
+    file.release(name);
+    return;
+  }
+  const int64_t block = std::max<int64_t>(1, (32 << 20) / row_bytes);
+  for (int64_t r = 0; r < rows; r += block) {
+    const int64_t n = std::min(block, rows - r);
+    file.prefetch(name, r * row_bytes, n * row_bytes);
+    dst.narrow(0, r, n).copy_(src.narrow(0, r, n));
+    file.release(name, r * row_bytes, n * row_bytes);
+  }
+}
+
 }  // namespace
 
 Json read_hf_config(const std::string& dir) {
@@ -139,8 +173,7 @@ void load_hf_weights(torch::nn::Module& model, const std::string& dir,
                                std::string(c10::toString(src.scalar_type())) +
                                ", the model expects " +
                                std::string(c10::toString(dst.scalar_type())));
-    dst.copy_(src);  // converts dtype (bf16/fp16 -> configured) and device
-    file.release(item.key());
+    copy_in_chunks(file, item.key(), src, dst);
   }
 }
 

@@ -203,15 +203,44 @@ at::Tensor SafetensorsFile::view(const std::string& name) const {
   return at::from_blob(p, e.shape, at::TensorOptions().dtype(e.type));
 }
 
-void SafetensorsFile::release(const std::string& name) const {
-  const Entry& e = impl_->entry(name);
-  // Whole pages inside the tensor's span only; the neighbours' pages stay mapped.
+namespace {
+// The whole pages of [begin, end) (inner = only pages fully inside, for release) as
+// (address, length), or length 0.
+std::pair<char*, size_t> page_span(void* base, uint64_t begin, uint64_t end, bool inner) {
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t begin = (impl_->data_start + e.begin + page - 1) / page * page;
-  const uint64_t end = (impl_->data_start + e.end) / page * page;
-  if (end > begin)
-    ::madvise(static_cast<char*>(impl_->base) + begin, static_cast<size_t>(end - begin),
-              MADV_DONTNEED);
+  const uint64_t b = inner ? (begin + page - 1) / page * page : begin / page * page;
+  const uint64_t e = inner ? end / page * page : (end + page - 1) / page * page;
+  if (e <= b) return {nullptr, 0};
+  return {static_cast<char*>(base) + b, static_cast<size_t>(e - b)};
+}
+}  // namespace
+
+// [begin, end) in file offsets of a byte range of tensor `name`.
+static std::pair<uint64_t, uint64_t> tensor_range(uint64_t data_start, uint64_t tbegin, uint64_t tend,
+                                                   int64_t offset, int64_t bytes) {
+  const uint64_t size = tend - tbegin;
+  const uint64_t off = std::min<uint64_t>(static_cast<uint64_t>(std::max<int64_t>(offset, 0)), size);
+  const uint64_t len = bytes < 0 ? size - off : std::min<uint64_t>(static_cast<uint64_t>(bytes), size - off);
+  return {data_start + tbegin + off, data_start + tbegin + off + len};
+}
+
+void SafetensorsFile::prefetch(const std::string& name, int64_t offset, int64_t bytes) const {
+  const Entry& e = impl_->entry(name);
+  const auto [b, en] = tensor_range(impl_->data_start, e.begin, e.end, offset, bytes);
+  const auto [addr, len] = page_span(impl_->base, b, en, /*inner=*/false);
+  if (len == 0) return;
+#ifdef MADV_POPULATE_READ
+  if (::madvise(addr, len, MADV_POPULATE_READ) == 0) return;
+#endif
+  ::madvise(addr, len, MADV_WILLNEED);  // older kernels: read-ahead only
+}
+
+void SafetensorsFile::release(const std::string& name, int64_t offset, int64_t bytes) const {
+  const Entry& e = impl_->entry(name);
+  // Whole pages inside the range only; the neighbours' pages stay mapped.
+  const auto [b, en] = tensor_range(impl_->data_start, e.begin, e.end, offset, bytes);
+  const auto [addr, len] = page_span(impl_->base, b, en, /*inner=*/true);
+  if (len) ::madvise(addr, len, MADV_DONTNEED);
 }
 
 std::map<std::string, at::Tensor> read_safetensors(const std::string& path) {

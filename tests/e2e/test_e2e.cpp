@@ -1,6 +1,7 @@
 // Runs the real imlhost executable and checks what it leaves behind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "fixtures.hpp"
 #include "imlsdk/model.hpp"
+#include "imlsdk/checkpoint.hpp"
 #include "imlsdk/safetensors.hpp"
 #include "test_plugins.hpp"
 
@@ -224,16 +226,11 @@ fs::path make_checkpoint(const std::string& name, int64_t vocab, const std::stri
                       {"max_position_embeddings", 128}, {"vocab_size", vocab}};
   imlsdk::ModelContext ctx;
   ctx.pad_id = 1;
-  std::map<std::string, at::Tensor> tensors;
-  Json config;
+  const fs::path dir = scratch(name);
   {
     auto model = pythia->create(imltest::with_defaults(*pythia, shape), ctx);
-    for (const auto& kv : model->named_parameters()) tensors[kv.key()] = kv.value().detach();
-    config = model->hf_config();
+    imlsdk::save_hf_checkpoint(*model, model->hf_config(), dir.string());
   }
-  const fs::path dir = scratch(name);
-  imlsdk::write_safetensors((dir / "model.safetensors").string(), tensors, {{"format", "pt"}});
-  std::ofstream(dir / "config.json") << config.dump(2);
   fs::copy_file(tokenizer_json, dir / "tokenizer.json");
   return dir;
 }
@@ -279,6 +276,57 @@ TEST(EndToEnd, PretrainedCheckpointBringsItsOwnTokenizer) {
   const Result shape = run("validate " + (out / "shape.yaml").string());
   EXPECT_EQ(shape.code, 2) << shape.output;
   EXPECT_NE(shape.output.find("'hidden_size' is set together with checkpoint"), std::string::npos) << shape.output;
+}
+
+// A model section that names only a checkpoint folder gets the plugin that loads its config.json
+// model_type; an unknown model_type is refused naming the file and the types plugins load.
+TEST(EndToEnd, CheckpointOnlyModelSectionIsRoutedByModelType) {
+  IMLTEST_FIXTURE_DIR_OR_SKIP(tokdir, "tokenizers/gpt-neox-20b");
+  const fs::path ckpt = make_checkpoint("ckpt_route", 50304, tokdir + "/20B_tokenizer.json");
+  const fs::path out = scratch("route");
+  std::string cfg = pretrained_config(ckpt);
+  const std::string named = "model: {plugin: pythia, checkpoint: ";
+  cfg.replace(cfg.find(named), named.size(), "model: {checkpoint: ");
+  std::ofstream(out / "route.yaml") << cfg;
+  const Result ok = run("validate " + (out / "route.yaml").string());
+  EXPECT_EQ(ok.code, 0) << ok.output;
+
+  Json config = Json::parse(slurp(ckpt / "config.json"));
+  config["model_type"] = "mamba";
+  std::ofstream(ckpt / "config.json") << config.dump();
+  const Result unknown = run("validate " + (out / "route.yaml").string());
+  EXPECT_EQ(unknown.code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find((ckpt / "config.json").string() + ": no model plugin loads model_type 'mamba'; known: "),
+            std::string::npos) << unknown.output;
+  EXPECT_NE(unknown.output.find("gpt_neox (pythia)"), std::string::npos) << unknown.output;
+}
+
+// configs/paper/model_sizes/: every config of the paper's sweep names its checkpoint folder; where
+// that folder is missing, validate says so on one line (exit 2), before any data or tokenizer is read
+// from it.
+TEST(EndToEnd, PaperModelSizeConfigsNameTheirMissingCheckpointFolder) {
+  const fs::path dir = fs::path(IMLTEST_SOURCE_DIR) / "configs/paper/model_sizes";
+  int checked = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".yaml") continue;
+    std::string folder;
+    {
+      std::ifstream in(e.path());
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind("  checkpoint: ", 0) == 0) folder = line.substr(14);
+    }
+    ASSERT_FALSE(folder.empty()) << e.path() << " names no checkpoint folder";
+    if (fs::exists(folder)) continue;  // a machine that has the checkpoint
+    const Result r = run("validate " + e.path().string() + " data.path=" + std::string(IMLTEST_SOURCE_DIR) +
+                         "/data/cvdb/cvdb_sample.csv data.n_per_gender=50");
+    EXPECT_EQ(r.code, 2) << e.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find("'model.checkpoint': " + folder + ": no such checkpoint folder"), std::string::npos)
+        << e.path() << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    ++checked;
+  }
+  EXPECT_GE(checked, 12);  // Pythia 70M..6.9B, GPT-Neo 125M..2.7B, Llama-2-7B, T5-3B
 }
 
 INSTANTIATE_TEST_SUITE_P(Datasets, TextDatasetRun, ::testing::Values("cvdb", "trex"));

@@ -50,9 +50,9 @@ class GradientAlignment : public imlsdk::Analysis {
   void on_step_end(const imlsdk::StepState& st) override {
     if (std::find(s_.stages.begin(), s_.stages.end(), st.at.stage) == s_.stages.end()) return;
     if (st.at.step != 1 && st.at.step % s_.every_n_steps != 0) return;
-    const std::string file = st.at.output_dir + "/gradient_alignment" +
-                             (st.at.stage2_seed.is_null() ? "" : "_s2-" + st.at.stage2_seed.dump()) + ".jsonl";
-    auto& lines = files_[file];
+    const std::string name = "gradient_alignment" + (st.at.stage2_seed.is_null() ? "" : "_s2-" + st.at.stage2_seed.dump()) + ".jsonl";
+    // keyed by seed and file name, not path: the state stays valid if the results folder moves
+    auto& lines = files_[std::to_string(st.at.seed) + "/" + name];
     for (const auto& subset : s_.subsets) {
       const Json m = measure(st, pairs(*st.data, subset));
       if (m.is_null()) continue;
@@ -63,7 +63,17 @@ class GradientAlignment : public imlsdk::Analysis {
     }
     std::string text;
     for (const auto& l : lines) text += l + "\n";
-    imlsdk::write_file_atomic(file, text);
+    imlsdk::write_file_atomic(st.at.output_dir + "/" + name, text);
+  }
+
+  // What a resumed run needs: the latest measurements (reported at evaluations) and the lines
+  // of each file so far (a file is rewritten whole at each measurement).
+  Json state() const override { return {{"files", files_}, {"latest", latest_}}; }
+
+  void load_state(const Json& state) override {
+    if (state.is_null()) return;
+    files_ = state.at("files").get<std::map<std::string, std::vector<std::string>>>();
+    latest_ = state.at("latest").get<std::map<std::string, Json>>();
   }
 
   std::vector<imlsdk::Metric> on_evaluate(const imlsdk::EvalState&) override {
@@ -114,7 +124,7 @@ class GradientAlignment : public imlsdk::Analysis {
   }
 
   Settings s_;
-  std::map<std::string, std::vector<std::string>> files_;  // file -> its lines so far
+  std::map<std::string, std::vector<std::string>> files_;  // "<seed>/<file name>" -> its lines so far
   std::map<std::string, Json> latest_;                     // subset -> latest measurement
 };
 
@@ -140,5 +150,5 @@ class GradientAlignmentPlugin : public imlsdk::AnalysisPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GradientAlignmentPlugin, "gradient_alignment", "1.0.0",
+IMLSDK_PLUGIN(GradientAlignmentPlugin, "gradient_alignment", "1.1.0",
               "Cosine, inner product and distance of definition vs question gradients during training (App. F)")

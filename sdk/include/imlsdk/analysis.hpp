@@ -88,6 +88,16 @@ class Analysis {
   virtual std::vector<Metric> on_evaluate(const EvalState&) { return {}; }
   virtual void on_seed_end(const SeedEndState&) {}
   virtual void on_experiment_end(const ExperimentEndState&) {}
+
+  // SDK 2.1: what the analysis carries between callbacks (measurements it reports later, lines
+  // of its files), for mid-stage checkpoints. The host saves state() in each checkpoint and, when
+  // a killed run resumes from it, calls on_stage_begin for the resumed stage and then
+  // load_state(saved), so the resumed run reports exactly what an uninterrupted one would.
+  // Any JSON; null (the default) = no state. The host also restores the state saved before the
+  // Stage-2 branch at the start of every Stage-2 seed. Called only for plugins built against
+  // SDK >= 2.1.
+  virtual Json state() const { return Json(); }
+  virtual void load_state(const Json& /*state*/) {}
 };
 
 // What an analysis may check its params against when it is created (before anything runs), so

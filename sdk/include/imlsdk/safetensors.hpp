@@ -17,8 +17,10 @@ std::map<std::string, at::Tensor> read_safetensors(const std::string& path);
 
 // One .safetensors file, memory-mapped read-only, its header validated on open as above.
 // view() is a CPU tensor over the mapping (no copy; valid while this object lives; never write
-// to it). release() gives a tensor's pages back to the kernel after it was copied, so that
-// loading a model holds one copy of it in RAM, not two (SDK 2.1).
+// to it). prefetch() maps a byte range of a tensor in one call (instead of a page fault per
+// page); release() gives the range's pages back to the kernel after it was copied, so that
+// loading a model holds one copy of it in RAM, not two (SDK 2.1). Ranges are bytes within the
+// tensor's data; `bytes` < 0 = to its end.
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
@@ -30,7 +32,8 @@ class SafetensorsFile {
   std::vector<std::string> names() const;  // sorted
   bool contains(const std::string& name) const;
   at::Tensor view(const std::string& name) const;  // throws naming the file if absent
-  void release(const std::string& name) const;
+  void prefetch(const std::string& name, int64_t offset = 0, int64_t bytes = -1) const;
+  void release(const std::string& name, int64_t offset = 0, int64_t bytes = -1) const;
   const std::map<std::string, std::string>& metadata() const;
 
  private:
