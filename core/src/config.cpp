@@ -1,12 +1,11 @@
 #include "config.hpp"
+#include "config_text.hpp"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "errors.hpp"
 #include "imlsdk/params.hpp"
@@ -20,20 +19,6 @@ using imlsdk::ParamSpec;
 using imlsdk::ParamType;
 
 namespace imlcore {
-
-std::string SourceMap::where(const std::string& key) const {
-  // The line of the key itself, or of its closest parent that has one.
-  std::string k = key;
-  while (true) {
-    auto it = lines.find(k);
-    if (it != lines.end())
-      return it->second < 0 ? std::string("command line override") : file + ":" + std::to_string(it->second);
-    const auto dot = k.rfind('.');
-    if (dot == std::string::npos) break;
-    k = k.substr(0, dot);
-  }
-  return file;
-}
 
 // ---- host declarations: every host key once ---------------------------------------------
 namespace {
@@ -107,59 +92,7 @@ const std::vector<ParamSpec>& stage_spec() {
   return s;
 }
 
-// ---- YAML -> JSON with line numbers ----------------------------------------------------
 namespace {
-
-Json scalar_to_json(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;  // quoted: always a string
-  if (s == "~" || s == "null" || s == "Null" || s == "NULL" || s.empty()) return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  {
-    std::istringstream in(s);
-    long long v;
-    if ((in >> v) && in.eof() && s.find_first_of(".eE") == std::string::npos) return v;
-  }
-  {
-    char* end = nullptr;
-    const double d = std::strtod(s.c_str(), &end);
-    if (end && *end == '\0' && s.find_first_of("0123456789") != std::string::npos) return d;
-  }
-  return s;
-}
-
-Json to_json(const YAML::Node& n, const std::string& path, SourceMap& src, int line_override) {
-  if (!path.empty()) src.lines[path] = line_override != 0 ? line_override : n.Mark().line + 1;
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return scalar_to_json(n);
-    case YAML::NodeType::Sequence: {
-      Json a = Json::array();
-      size_t i = 0;
-      for (const auto& c : n) a.push_back(to_json(c, path + "[" + std::to_string(i++) + "]", src, line_override));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      Json o = Json::object();
-      std::map<std::string, int> first_line;
-      for (const auto& kv : n) {
-        const std::string key = kv.first.as<std::string>();
-        const std::string p = path.empty() ? key : path + "." + key;
-        const int line = kv.first.Mark().line + 1;
-        if (!first_line.emplace(key, line).second && line_override == 0)
-          throw UserError(src.file + ":" + std::to_string(line) + ": '" + p + "' is given twice (lines " +
-                          std::to_string(first_line.at(key)) + " and " + std::to_string(line) + "); keep one");
-        if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
-        o[key] = to_json(kv.second, p, src, line_override);
-        if (line_override == 0) src.lines[p] = kv.first.Mark().line + 1;
-      }
-      return o;
-    }
-  }
-  return nullptr;
-}
 
 std::string type_of(const Json& v) {
   if (v.is_null()) return "null";
@@ -252,65 +185,6 @@ TrainingConfig training_from(const Json& t, const std::string& path, const Sourc
   return c;
 }
 
-void set_override(YAML::Node root, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw UserError("override '" + assignment + "': expected dotted.key=value");
-  const std::string key = assignment.substr(0, eq);
-  const std::string value = assignment.substr(eq + 1);
-  YAML::Node parsed;
-  try {
-    parsed = YAML::Load(value);
-  } catch (const YAML::Exception& e) {
-    throw UserError("override '" + assignment + "': cannot parse value: " + e.msg);
-  }
-  const auto parts = imlsdk::split(key, '.');
-  std::vector<YAML::Node> chain{root};
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node cur = chain.back();
-    if (parts[i].empty()) throw UserError("override '" + assignment + "': empty key part");
-    if (cur.IsSequence()) {
-      size_t idx = 0;
-      try {
-        if (parts[i].find_first_not_of("0123456789") != std::string::npos) throw 0;
-        idx = std::stoul(parts[i]);
-      } catch (...) {
-        throw UserError("override '" + assignment + "': '" + parts[i] + "' must be a list index");
-      }
-      if (idx >= cur.size()) throw UserError("override '" + assignment + "': index " + parts[i] + " out of range");
-      chain.push_back(cur[idx]);
-    } else {
-      if (!cur[parts[i]] || !(cur[parts[i]].IsMap() || cur[parts[i]].IsSequence())) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      chain.push_back(cur[parts[i]]);
-    }
-  }
-  YAML::Node last = chain.back();
-  if (last.IsSequence()) {
-    size_t idx = 0;
-    try {
-      if (parts.back().find_first_not_of("0123456789") != std::string::npos) throw 0;
-      idx = std::stoul(parts.back());
-    } catch (...) {
-      throw UserError("override '" + assignment + "': '" + parts.back() + "' must be a list index");
-    }
-    if (idx >= last.size()) throw UserError("override '" + assignment + "': index out of range");
-    last[idx] = parsed;
-  } else {
-    last[parts.back()] = parsed;
-  }
-}
-
-void mark_overrides(const std::vector<std::string>& overrides, SourceMap& src) {
-  for (const auto& o : overrides) {
-    const std::string key = o.substr(0, o.find('='));
-    // every key path with this prefix comes from the command line
-    std::vector<std::string> hit;
-    for (auto& kv : src.lines)
-      if (kv.first == key || kv.first.rfind(key + ".", 0) == 0 || kv.first.rfind(key + "[", 0) == 0)
-        kv.second = -1;
-  }
-}
-
 PluginSection plugin_section(const Json& root, const std::string& key, imlsdk::Kind kind,
                              const PluginRegistry& reg, const SourceMap& src, const char* default_plugin,
                              const Json& given_override = Json()) {
@@ -381,26 +255,15 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   src.file = path;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw UserError(path + ": config file not found");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                    ": YAML syntax error: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw UserError(path + ": cannot read config: " + e.msg);
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (!in) throw UserError(path + ": cannot read config");
+    text = ss.str();
   }
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) throw UserError(path + ":1: the config must be a map of sections");
-  Json doc = to_json(root, "", src, 0);
-  for (const auto& o : overrides) set_override(root, o);
-  if (!overrides.empty()) {
-    SourceMap tmp = src;
-    doc = to_json(root, "", tmp, 0);
-    for (auto& kv : tmp.lines)
-      if (!src.lines.count(kv.first)) src.lines[kv.first] = -1;
-    mark_overrides(overrides, src);
-  }
+  const Json doc = config_document(path, text, overrides, src);
   cfg.base_dir = fs::absolute(fs::path(path)).parent_path().string();
 
   const std::vector<std::string> sections = {"experiment", "data", "tags", "task", "tokenizer", "model",

@@ -136,7 +136,7 @@ void read_trex_json(const std::string& file, TripleStore& store) {
     data = json::parse(read_bytes(file), [](int depth, json::parse_event_t event, json& parsed) {
       return !(depth == 2 && event == json::parse_event_t::key && is_skipped_document_key(parsed));
     });
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     fail(file, "invalid JSON: " + parse_error_text(e));
   }
   if (data.is_object()) data = json::array({std::move(data)});  // a single document
@@ -185,7 +185,7 @@ void read_triplets_jsonl(const std::string& file, TripleStore& store) {
     json row;
     try {
       row = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
       fail(where, "invalid JSON: " + parse_error_text(e));
     }
     if (!row.is_object()) fail(where, "expected a JSON object");

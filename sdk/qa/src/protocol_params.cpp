@@ -141,7 +141,10 @@ std::vector<ParamSpec> qa_protocol_params(const Json& default_overrides) {
   };
   if (!default_overrides.is_object())
     throw std::invalid_argument("qa_protocol_params: default_overrides must be an object");
-  for (const auto& [key, value] : default_overrides.items()) {
+  for (const auto& item : default_overrides.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& key = item.key();
+    const Json& value = item.value();
     auto it = std::find_if(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.key == key; });
     if (it == specs.end())
       throw std::invalid_argument("qa_protocol_params: '" + key + "' is not a protocol key");
