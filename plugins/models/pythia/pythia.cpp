@@ -251,6 +251,21 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     embed_out->init(config_.init_std);
   }
 
+  // HF 4.33's GPTNeoXRotaryEmbedding keeps inv_freq = 1 / base^(2i / rot_dims) as a persistent
+  // buffer: save_pretrained writes it and from_pretrained reports it missing when a folder lacks
+  // it. It is registered after the weights are in place (a checkpoint of a later HF version may
+  // lack it; the loader ignores a stored copy), so that our saved folders carry it too. The
+  // rotary tables themselves are computed (imlsdk::Rotary), not read from it.
+  void add_hf_buffers() {
+    const int64_t d = config_.rotary_dims();
+    const Tensor inv_freq =
+        at::reciprocal(at::pow(config_.rotary_emb_base, at::arange(0, d, 2, at::kFloat).div_(d)));
+    for (auto& layer : gpt_neox->layers) {
+      auto rotary = layer->attention->register_module("rotary_emb", std::make_shared<torch::nn::Module>());
+      rotary->register_buffer("inv_freq", inv_freq.clone());
+    }
+  }
+
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
     if (!a.input_ids.defined())
       throw std::invalid_argument("pythia: ModelInput.input_ids is not set");
@@ -412,6 +427,7 @@ class Pythia : public imlsdk::ModelPlugin {
     c.validate("pythia: ");
     auto model = std::make_shared<GPTNeoXForCausalLM>(c, ctx.bos_id, ctx.eos_id);
     model->init_weights();
+    model->add_hf_buffers();
     return model;
   }
 
@@ -428,6 +444,7 @@ class Pythia : public imlsdk::ModelPlugin {
     // HF checkpoints may carry rotary tables and old causal-mask buffers; we compute those.
     imlsdk::load_hf_weights(*model, dir.string(),
                             {{".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"}});
+    model->add_hf_buffers();
     return model;
   }
 };
