@@ -24,9 +24,49 @@ namespace {
 struct Variant {
   std::string name;
   std::vector<std::string> set;  // "KEY=value"
+  std::string library;           // a preloaded library that must exist ("" = none)
+  std::string what;              // one line for the legend
 };
 
-const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"};
+const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LD_PRELOAD"};
+
+const char* const kTcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
+const char* const kJemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+
+std::vector<Variant> all_variants() {
+  return {{"default", {}, "", "glibc malloc + imlhost's mallopt (configure_memory), OpenMP vars unset"},
+          {"passive", {"OMP_WAIT_POLICY=passive"}, "", "OMP_WAIT_POLICY=passive"},
+          {"spin10k", {"GOMP_SPINCOUNT=10000"}, "", "GOMP_SPINCOUNT=10000"},
+          {"tcmalloc", {std::string("LD_PRELOAD=") + kTcmalloc}, kTcmalloc,
+           std::string("LD_PRELOAD=") + kTcmalloc + " (libtcmalloc-minimal4)"},
+          {"jemalloc", {std::string("LD_PRELOAD=") + kJemalloc}, kJemalloc,
+           std::string("LD_PRELOAD=") + kJemalloc + " (libjemalloc2)"}};
+}
+
+// The variants named in `names` (comma-separated; empty = all) whose libraries exist.
+std::vector<Variant> select_variants(const std::string& names) {
+  std::vector<Variant> all = all_variants(), out;
+  std::vector<std::string> wanted;
+  for (size_t pos = 0; pos <= names.size() && !names.empty();) {
+    const size_t comma = std::min(names.find(',', pos), names.size());
+    wanted.push_back(names.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  for (const auto& w : wanted)
+    if (std::none_of(all.begin(), all.end(), [&](const Variant& v) { return v.name == w; }))
+      throw std::invalid_argument("--env-variants: unknown variant '" + w +
+                                  "' (default, passive, spin10k, tcmalloc, jemalloc)");
+  for (const auto& v : all) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), v.name) == wanted.end()) continue;
+    if (!v.library.empty() && ::access(v.library.c_str(), R_OK) != 0) {
+      std::printf("env study: %s skipped: %s is not installed\n", v.name.c_str(), v.library.c_str());
+      continue;
+    }
+    out.push_back(v);
+  }
+  if (out.empty()) throw std::invalid_argument("--env-variants: no variant left to run");
+  return out;
+}
 
 // The parent's environment without the studied keys, plus the variant's.
 std::vector<std::string> environment_for(const Variant& v) {
@@ -83,10 +123,9 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-void run_env_study(const std::string& exe, const std::vector<std::string>& child_args, int rounds) {
-  const std::vector<Variant> variants = {{"default", {}},
-                                         {"passive", {"OMP_WAIT_POLICY=passive"}},
-                                         {"spin10k", {"GOMP_SPINCOUNT=10000"}}};
+void run_env_study(const std::string& exe, const std::vector<std::string>& child_args, int rounds,
+                   const std::string& names) {
+  const std::vector<Variant> variants = select_variants(names);
   const std::string json_path = "/tmp/bench_env_study." + std::to_string(::getpid()) + ".json";
 
   // samples[workload label][variant][set-up]; workloads and set-ups in the children's order.
@@ -111,20 +150,24 @@ void run_env_study(const std::string& exe, const std::vector<std::string>& child
   }
   std::remove(json_path.c_str());
 
-  std::printf("== environment study: medians over %d round(s) (default = variables unset;\n"
-              "   passive = OMP_WAIT_POLICY=passive; spin10k = GOMP_SPINCOUNT=10000) ==\n", rounds);
-  std::printf("%-32s %-10s %-8s", "workload", "unit", "env");
+  std::printf("== environment study: medians over %d round(s); the last column: the first set-up\n"
+              "   vs the first variant ==\n", rounds);
+  for (const auto& v : variants) std::printf("   %-9s %s\n", v.name.c_str(), v.what.c_str());
+  std::printf("%-32s %-10s %-9s", "workload", "unit", "env");
   for (const auto& s : setups) std::printf(" %9s", s.c_str());
-  std::printf("\n");
+  std::printf(" %9s\n", "vs first");
   for (const auto& label : workloads) {
+    const auto& base = samples[label][variants[0].name][setups.empty() ? "" : setups[0]];
     for (const auto& v : variants) {
-      std::printf("%-32s %-10s %-8s", label.c_str(), units[label].c_str(), v.name.c_str());
+      std::printf("%-32s %-10s %-9s", label.c_str(), units[label].c_str(), v.name.c_str());
       for (const auto& s : setups) {
         const auto& xs = samples[label][v.name][s];
         if (xs.empty()) std::printf(" %9s", "-");
         else std::printf(" %9.0f", median(xs));
       }
-      std::printf("\n");
+      const auto& first = samples[label][v.name][setups.empty() ? "" : setups[0]];
+      if (first.empty() || base.empty()) std::printf(" %9s\n", "-");
+      else std::printf(" %+8.1f%%\n", 100 * (median(first) / median(base) - 1));
     }
   }
 }
