@@ -1,11 +1,13 @@
 // Throughput benchmark: fp32 GEMM peak, training and greedy-generation throughput of the pythia
-// plugin, model-FLOP utilisation, the comparison with HF Transformers 4.33, and a study of
+// plugin, model-FLOP utilisation, the same workloads run by Hugging Face Transformers 4.33 (the
+// peer, ../shared/peers/hf_bench.sh) in the same run with PASS/MISS per target, and a study of
 // LibTorch (OpenMP) vs OpenBLAS thread counts, all in one process. Every figure is a median over
-// repetitions, and the repetitions visit the thread set-ups round-robin so that background load
-// hits all set-ups alike. See README.md.
+// repetitions; each repetition measures a workload under every thread set-up and then runs its
+// peer, so that background load hits imlhost and the peer alike. See README.md.
 //
 //   bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]
-//                    [--threads T/B] [--no-gemm] [--json FILE] [--profile] [--env-study]
+//                    [--threads T/B] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]
+//                    [--profile] [--env-study] [--env-variants LIST]
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
@@ -23,6 +25,7 @@
 
 #include "env_study.hpp"
 #include "op_profile.hpp"
+#include "peer.hpp"
 #include "plugin_registry.hpp"
 #include "report.hpp"
 #include "environment.hpp"
@@ -37,12 +40,17 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]\n"
-    "                        [--threads T/B] [--no-gemm] [--json FILE] [--profile] [--env-study]\n";
+    "                        [--threads T/B] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]\n"
+    "                        [--profile] [--env-study] [--env-variants LIST]\n";
+
+// The shapes of the training and generation workloads (imlhost's and the peer's).
+constexpr int64_t kBatch = 32, kSeq = 48, kPrompts = 64, kPromptLen = 20, kNewTokens = 8;
 
 struct Options {
-  bool quick = false, study = true, gemm = true, profile = false, env_study = false;
+  bool quick = false, study = true, gemm = true, profile = false, env_study = false, peer = true;
   int reps = 3;
-  std::string only, json;
+  int peer_steps = 5;  // measured steps per peer invocation at 70M (after 2 warm-up steps)
+  std::string only, json, env_variants;
   ThreadSetup threads{0, 0};  // --threads T/B; 0/0 = what configure_threads(0) sets
 };
 
@@ -74,7 +82,15 @@ Options parse_args(int argc, char** argv) {
         throw std::invalid_argument("--threads takes T/B, e.g. 1/2 (LibTorch/OpenBLAS threads)");
     } else if (a == "--no-gemm") {
       o.gemm = false;
+    } else if (a == "--no-peer") {
+      o.peer = false;
+    } else if (a == "--peer-steps") {
+      o.peer_steps = std::stoi(value());
+      if (o.peer_steps < 1) throw std::invalid_argument("--peer-steps must be >= 1");
     } else if (a == "--env-study") {
+      o.env_study = true;
+    } else if (a == "--env-variants") {
+      o.env_variants = value();
       o.env_study = true;
     } else if (a == "--profile") {
       o.profile = true;
@@ -101,18 +117,72 @@ double load_average() {
   return one;
 }
 
-// The same selection in child processes under each OpenMP wait policy (no GEMM peak; the
-// repetitions split over 2 rounds).
+// The same selection in child processes under each environment variant (no GEMM peak, no peer;
+// the repetitions split over 2 rounds).
 int run_env_study(const Options& opt) {
-  std::vector<std::string> args = {"--no-gemm", "--reps", std::to_string(std::max(1, opt.reps / 2))};
+  std::vector<std::string> args = {"--no-gemm", "--no-peer", "--reps",
+                                   std::to_string(std::max(1, opt.reps / 2))};
   if (!opt.only.empty()) args.insert(args.end(), {"--only", opt.only});
   if (opt.quick) args.push_back("--quick");
   if (!opt.study) args.push_back("--no-study");
   if (opt.threads.torch > 0)
     args.insert(args.end(), {"--threads", std::to_string(opt.threads.torch) + "/" +
                                               std::to_string(opt.threads.blas)});
-  bench::run_env_study("/proc/self/exe", args, 2);
+  bench::run_env_study("/proc/self/exe", args, 2, opt.env_variants);
   return 0;
+}
+
+// The peer's invocation for each workload that has one (same shapes as imlhost's). Under --quick
+// only the small shape at V134, with 3 steps: a smoke test of the plumbing, not a figure.
+bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
+  bench::Peer peer;
+  if (!opt.peer) {
+    peer.status = "peer: not run (--no-peer); imlhost only";
+    return peer;
+  }
+  std::string why;
+  peer.script = bench::find_peer_script(BENCH_SOURCE_DIR, &why);
+  if (peer.script.empty()) {
+    peer.status = "peer: " + why + "; imlhost only";
+    return peer;
+  }
+  const auto n = [](int64_t v) { return std::to_string(v); };
+  const std::vector<std::string> train = {"train", "--batch", n(kBatch), "--seq", n(kSeq)};
+  for (const auto& w : work) {
+    bench::PeerWorkload p;
+    p.workload_id = w.id;
+    p.flop_params = w.flop_params;
+    if (w.id == "train_70M") {
+      p.args = train;
+      p.args.insert(p.args.end(), {"--config", "pythia70m", "--steps", n(opt.peer_steps),
+                                   "--warmup", "2"});
+    } else if (w.id == "train_hf-small-v134" || w.id == "train_hf-small-v2100") {
+      p.args = train;
+      p.args.insert(p.args.end(), {"--config", "small", "--vocab",
+                                   w.id == "train_hf-small-v134" ? "134" : "2100"});
+      if (opt.quick)
+        p.args.insert(p.args.end(), {"--steps", "3", "--warmup", "1"});
+      else
+        p.args.insert(p.args.end(), {"--steps", "20", "--warmup", "3"});
+    } else if (w.id == "generate_70M") {
+      p.args = {"gen", "--config", "pythia70m", "--batch", n(kPrompts), "--prompt-len",
+                n(kPromptLen), "--new-tokens", n(kNewTokens), "--reps", "3", "--warmup", "1"};
+    } else {
+      continue;
+    }
+    p.rate_key = w.kind == "train" ? "tokens_per_s" : "new_tokens_per_s";
+    p.expect = w.kind == "train"
+                   ? nlohmann::json{{"batch", kBatch}, {"seq", kSeq}}
+                   : nlohmann::json{{"batch", kPrompts}, {"prompt_len", kPromptLen},
+                                    {"new_tokens", kNewTokens}};
+    if (opt.quick && w.id != "train_hf-small-v134") p.skipped = "--quick";
+    peer.workloads.push_back(p);
+  }
+  int runs = 0;
+  for (const auto& p : peer.workloads) runs += p.skipped.empty();
+  peer.status = "peer: HF Transformers 4.33 via " + peer.script + ", " + std::to_string(runs) +
+                " invocation(s) per repetition" + (opt.quick ? " (--quick: small shape V134 only)" : "");
+  return peer;
 }
 
 }  // namespace
@@ -175,13 +245,15 @@ int main(int argc, char** argv) try {
     for (const auto& s : {bench::pythia_70m(), bench::cpu_default(BENCH_SOURCE_DIR),
                           bench::hf_small(), bench::hf_small_v2100(),
                           bench::hf_small_v134()}) {
-      const bool small_reference = s.name.rfind("hf-small", 0) == 0;  // HF: no generation figure
+      const bool small_reference = s.name.rfind("hf-small", 0) == 0;  // training shapes only
       if (!want_train && small_reference) continue;
       auto model = bench::build_model(*pythia, s);
       std::printf("  %-15s %s  flop_params %.2fM  [%s]\n", s.name.c_str(), s.describe().c_str(),
                   model->info().flop_params / 1e6, s.source.c_str());
-      if (want_train) work.push_back(bench::train_workload(s.name, model, *adafactor, 32, 48));
-      if (want_gen && !small_reference) work.push_back(bench::generate_workload(s, model, 64, 20, 8));
+      if (want_train)
+        work.push_back(bench::train_workload(s.name, model, *adafactor, kBatch, kSeq));
+      if (want_gen && !small_reference)
+        work.push_back(bench::generate_workload(s, model, kPrompts, kPromptLen, kNewTokens));
     }
     std::printf("\n");
   }
@@ -199,13 +271,21 @@ int main(int argc, char** argv) try {
     return 0;
   }
 
-  // Calibrate under the reference set-up, then visit the set-ups round-robin.
+  bench::Peer peer = make_peer(opt, work);
+  std::printf("%s\n\n", peer.status.c_str());
+
+  // Calibrate under the reference set-up. Each repetition then takes the workloads in turn: one
+  // sample under every set-up, then the peer's invocation for that workload (same shapes).
   setups[0].apply(blas);
   for (auto& w : work) bench::calibrate(w, opt.quick ? 0.2 : 0.6);
   for (int rep = 0; rep < opt.reps; ++rep) {
-    for (const auto& s : setups) {
-      s.apply(blas);
-      for (auto& w : work) bench::measure_once(w, s.label(), s.label() == def);
+    for (auto& w : work) {
+      for (const auto& s : setups) {
+        s.apply(blas);
+        bench::measure_once(w, s.label(), s.label() == def);
+      }
+      for (auto& p : peer.workloads)
+        if (p.workload_id == w.id && p.active()) run_peer_once(peer, p, rep);
     }
     std::fprintf(stderr, "rep %d/%d done (%.0f s)\n", rep + 1, opt.reps,
                  std::chrono::duration<double>(Clock::now() - t_start).count());
@@ -214,8 +294,8 @@ int main(int argc, char** argv) try {
 
   info.load_end = load_average();
   info.wall_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-  bench::print_report(work, setups, info);
-  if (!opt.json.empty()) bench::write_json(opt.json, work, setups, info);
+  bench::print_report(work, setups, info, peer);
+  if (!opt.json.empty()) bench::write_json(opt.json, work, setups, info, peer);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench_throughput: %s\n", e.what());

@@ -1,9 +1,11 @@
 // The figures: tables on stdout (rates per thread set-up, model-FLOP utilisation, training-step
-// phases, and the comparison with HF Transformers 4.33's reference figures) and optionally JSON.
+// phases, and the comparison with the HF Transformers 4.33 peer measured in the same run, with
+// PASS/MISS per target) and optionally JSON with every sample, the peer's included.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "peer.hpp"
 #include "threads.hpp"
 #include "workloads.hpp"
 
@@ -15,10 +17,10 @@ struct RunInfo {
   double load_start = 0, load_end = 0, wall_seconds = 0;
 };
 
-// setups[0] is the reference set-up: MFU, phases and the HF comparison are given for it.
+// setups[0] is the reference set-up: MFU, phases and the peer comparison are given for it.
 void print_report(const std::vector<Workload>& work, const std::vector<ThreadSetup>& setups,
-                  const RunInfo& info);
+                  const RunInfo& info, const Peer& peer);
 void write_json(const std::string& path, const std::vector<Workload>& work,
-                const std::vector<ThreadSetup>& setups, const RunInfo& info);
+                const std::vector<ThreadSetup>& setups, const RunInfo& info, const Peer& peer);
 
 }  // namespace bench
