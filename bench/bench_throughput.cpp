@@ -117,6 +117,18 @@ double load_average() {
   return one;
 }
 
+// Which malloc serves this process: a preloaded tcmalloc/jemalloc shows up in its memory map.
+std::string allocator_in_use() {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    for (const char* lib : {"libtcmalloc", "libjemalloc"}) {
+      const size_t at = line.find(lib);
+      if (at != std::string::npos) return line.substr(line.rfind('/', at) + 1);
+    }
+  }
+  return "glibc malloc + configure_memory's mallopt";
+}
+
 // The same selection in child processes under each environment variant (no GEMM peak, no peer;
 // the repetitions split over 2 rounds).
 int run_env_study(const Options& opt) {
@@ -201,6 +213,7 @@ int main(int argc, char** argv) try {
 
   // The reference set-up is what imlhost runs with: configure_threads(0), unless --threads.
   info.configure_threads = imlcore::configure_threads(0);
+  info.allocator = allocator_in_use();
   const bench::Blas blas;
   const ThreadSetup host{at::get_num_threads(), blas.get_threads ? blas.get_threads() : info.cores};
   std::vector<ThreadSetup> setups = {opt.threads.torch > 0 ? opt.threads : host};
@@ -217,6 +230,7 @@ int main(int argc, char** argv) try {
               TORCH_VERSION, info.cores, info.load_start);
   std::printf("configure_threads(0): %s; sgemm_ from %s; openblas_set_num_threads from %s\n",
               info.configure_threads.c_str(), blas.gemm_library.c_str(), blas.setter_library.c_str());
+  std::printf("allocator: %s\n", info.allocator.c_str());
   std::printf("reps %d%s; set-ups:", opt.reps, opt.quick ? " (quick)" : "");
   for (const auto& s : setups) std::printf(" %s", s.label().c_str());
   std::printf("  (tN = LibTorch/OpenMP threads, bN = OpenBLAS threads)\n\n");

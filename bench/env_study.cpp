@@ -136,6 +136,9 @@ void run_env_study(const std::string& exe, const std::vector<std::string>& child
     for (const auto& v : variants) {
       std::fprintf(stderr, "env study: round %d/%d, %s\n", round + 1, rounds, v.name.c_str());
       const nlohmann::json report = run_child(exe, child_args, v, json_path);
+      if (round == 0)
+        std::printf("env study: %-9s child's allocator: %s\n", v.name.c_str(),
+                    report.value("allocator", std::string("?")).c_str());
       for (const auto& w : report.at("workloads")) {
         const std::string label = w.at("label");
         if (std::find(workloads.begin(), workloads.end(), label) == workloads.end())

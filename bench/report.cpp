@@ -264,6 +264,7 @@ void write_json(const std::string& path, const std::vector<Workload>& work,
   j["torch_version"] = TORCH_VERSION;
   j["cores"] = info.cores;
   j["configure_threads"] = info.configure_threads;
+  j["allocator"] = info.allocator;
   j["reps"] = info.reps;
   j["load_average"] = {info.load_start, info.load_end};
   j["reference_setup"] = def;

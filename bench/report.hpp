@@ -14,6 +14,7 @@ namespace bench {
 struct RunInfo {
   int cores = 0, reps = 0;
   std::string configure_threads;  // what imlcore::configure_threads(0) reported
+  std::string allocator;          // glibc malloc, or the preloaded tcmalloc/jemalloc
   double load_start = 0, load_end = 0, wall_seconds = 0;
 };
 
