@@ -159,7 +159,10 @@ bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
     return peer;
   }
   const auto n = [](int64_t v) { return std::to_string(v); };
-  const std::vector<std::string> train = {"train", "--batch", n(kBatch), "--seq", n(kSeq)};
+  // adafactor_trainer = Adafactor as HF Trainer builds it (external lr, no parameter scaling, no
+  // relative step): the adafactor plugin's defaults, so both sides do the same optimizer work.
+  const std::vector<std::string> train = {"train", "--batch", n(kBatch), "--seq", n(kSeq),
+                                          "--optim", "adafactor_trainer"};
   for (const auto& w : work) {
     bench::PeerWorkload p;
     p.workload_id = w.id;
@@ -184,7 +187,8 @@ bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
     }
     p.rate_key = w.kind == "train" ? "tokens_per_s" : "new_tokens_per_s";
     p.expect = w.kind == "train"
-                   ? nlohmann::json{{"batch", kBatch}, {"seq", kSeq}}
+                   ? nlohmann::json{{"batch", kBatch}, {"seq", kSeq}, {"optim", "adafactor_trainer"},
+                                    {"clip_grad_norm", 1.0}}
                    : nlohmann::json{{"batch", kPrompts}, {"prompt_len", kPromptLen},
                                     {"new_tokens", kNewTokens}};
     if (opt.quick && w.id != "train_hf-small-v134") p.skipped = "--quick";
