@@ -35,7 +35,8 @@ const imlsdk::Schema<ExperimentConfig>& experiment_schema() {
       .add("torch_threads", &E::torch_threads, int64_t{1}, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)")
       .add("resume", &E::resume, true, "skip runs whose results exist for the same config, resume from saved stage models")
       .add("gap", &E::gap, std::vector<std::string>{"d1consis", "d2consis"}, "the IML gap reported: metric(first) - metric(second), two eval-set names")
-      .add("summary_metric", &E::summary_metric, "em", "the metric the summary table and the IML gap use: em (exact_match) or accuracy (the accuracy analysis), or any numeric metric an analysis reports");
+      .add("summary_metric", &E::summary_metric, "em", "the metric the summary table and the IML gap use: em (exact_match) or accuracy (the accuracy analysis), or any numeric metric an analysis reports")
+      .add("save_model", &E::save_model, false, "write each run's trained model at its end as a Hugging Face folder (config.json + model.safetensors, loadable by from_pretrained): <seed>/model, or <seed>/model_s2_<k> per Stage-2 seed");
   return s;
 }
 

@@ -61,6 +61,7 @@ struct ExperimentConfig {
   bool resume = true;
   std::vector<std::string> gap;  // {reliable, unreliable} eval sets
   std::string summary_metric;    // the metric the summary table aggregates ("em", "accuracy")
+  bool save_model = false;       // write each run's final model as an HF folder
 };
 
 // Where the run's tokenizer comes from.

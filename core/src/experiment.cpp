@@ -28,6 +28,7 @@
 #include "components.hpp"
 #include "environment.hpp"
 #include "kill_points.hpp"
+#include "imlsdk/checkpoint.hpp"
 #include "imlsdk/safetensors.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -89,6 +90,7 @@ class SeedRun {
       if (branch > 0) save_model(shared_ckpt);
       results_.mark_pre_branch_complete();
       remove_checkpoint();
+      if (branch == cfg_.stages.size()) save_final_model("model");
     }
 
     // Each Stage-2 seed runs the remaining stages from the saved model.
@@ -113,6 +115,7 @@ class SeedRun {
         at::manual_seed(seed_ * 1000003ULL + s2);
         const size_t first_stage = resuming ? static_cast<size_t>(ckpt_->stage_index) : branch;
         for (size_t i = first_stage; i < cfg_.stages.size(); ++i) run_stage(i, cfg_.stages.size(), d, tok.get(), Json(s2));
+        save_final_model("model_s2_" + std::to_string(s2));
         results_.mark_stage2_done(s2);
         remove_checkpoint();
       }
@@ -344,6 +347,24 @@ class SeedRun {
     });
   }
 
+  // experiment.save_model: the trained model as a Hugging Face folder <seed>/<name>, written into
+  // a temporary folder and renamed into place, so a killed run never leaves half a folder.
+  void save_final_model(const std::string& name) {
+    if (!cfg_.experiment.save_model) return;
+    const fs::path dir = fs::path(results_.dir()) / name;
+    const fs::path tmp = fs::path(results_.dir()) / (name + ".tmp");
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    call_plugin("model plugin '" + cfg_.model.plugin + "'", [&] {
+      imlsdk::save_hf_checkpoint(*model_, model_->hf_config(), tmp.string());
+      return 0;
+    });
+    fs::remove_all(dir, ec);
+    fs::rename(tmp, dir, ec);
+    if (ec) throw UserError(dir.string() + ": cannot move the saved model into place: " + ec.message());
+    spdlog::info("seed {}: model saved to {}", seed_, dir.string());
+  }
+
   void load_model(const std::string& path) {
     auto t = call_plugin(path, [&] { return imlsdk::read_safetensors(path); });
     load_tensors(t, path, "saved model", /*parameters_only=*/true);
@@ -397,6 +418,7 @@ std::string config_hash(const Config& cfg) {
   hashed["experiment"].erase("resume");
   hashed["experiment"].erase("seeds");
   hashed["experiment"].erase("summary_metric");  // only the table reads it
+  hashed["experiment"].erase("save_model");      // what is kept, not what is computed
   // How often a run checkpoints does not change its results.
   if (hashed.contains("training")) hashed["training"].erase("checkpoint_every");
   if (hashed.contains("stages"))

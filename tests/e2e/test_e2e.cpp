@@ -220,6 +220,46 @@ TEST(EndToEnd, GradientAlignmentMeasuresDuringStage1AndWritesItsFile) {
 
 // A small GPT-NeoX saved as a Hugging Face folder (config.json + model.safetensors) with an
 // embedding of `vocab` rows, next to `tokenizer_json` as tokenizer.json.
+// experiment.save_model: each run's final model is written as a Hugging Face folder; loaded back
+// as a checkpoint and evaluated without training (one 0-epoch stage on the same split), it
+// reproduces the saved run's final exact match on every eval set.
+TEST(EndToEnd, SaveModelWritesAFolderThatReproducesTheRunsFinalMetrics) {
+  const fs::path out = scratch("save_model");
+  const Result r = run(kTiny + " experiment.output_dir=" + out.string() +
+                       " experiment.seeds=[0] experiment.stage2_seeds=[1] experiment.save_model=true");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const fs::path saved = out / "tiny/0/model_s2_1";
+  ASSERT_TRUE(fs::exists(saved / "config.json")) << r.output;
+  ASSERT_TRUE(fs::exists(saved / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(out / "tiny/0/model_s2_1.tmp"));
+  EXPECT_FALSE(fs::exists(out / "tiny/0/model")) << "a run with a Stage-2 branch saves per Stage-2 seed";
+  EXPECT_EQ(Json::parse(slurp(saved / "config.json")).at("model_type"), "gpt_neox");
+
+  std::map<std::string, double> final_em;  // eval set -> em after the last stage
+  {
+    std::istringstream lines(slurp(out / "tiny/0/metrics.jsonl"));
+    for (std::string line; std::getline(lines, line);) {
+      const Json j = Json::parse(line);
+      if (j.at("stage") == "stage2") final_em[j.at("eval_set").get<std::string>()] = j.at("em").get<double>();
+    }
+  }
+  ASSERT_FALSE(final_em.empty());
+
+  // The same data split (seed 0, Stage-2 seed 1), the saved model, no training.
+  const fs::path out2 = scratch("save_model_reload");
+  const Result r2 = run(kTiny + " experiment.output_dir=" + out2.string() +
+                        " experiment.seeds=[0] experiment.stage2_seeds=[1] 'model={plugin: pythia, checkpoint: " +
+                        saved.string() + "}' tokenizer.from=dataset 'stages=[{name: stage2, train_subset: stage2, epochs: 0, per_stage2_seed: true}]'");
+  ASSERT_EQ(r2.code, 0) << r2.output;
+  std::map<std::string, double> reloaded_em;
+  std::istringstream lines(slurp(out2 / "tiny/0/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const Json j = Json::parse(line);
+    reloaded_em[j.at("eval_set").get<std::string>()] = j.at("em").get<double>();
+  }
+  EXPECT_EQ(reloaded_em, final_em);
+}
+
 fs::path make_checkpoint(const std::string& name, int64_t vocab, const std::string& tokenizer_json) {
   auto pythia = imltest::load_plugin<imlsdk::ModelPlugin>("pythia");
   const Json shape = {{"hidden_size", 32}, {"num_layers", 1}, {"num_heads", 2}, {"intermediate_size", 64},
