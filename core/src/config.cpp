@@ -13,6 +13,7 @@
 #include "imlsdk/checkpoint.hpp"
 #include "imlsdk/model.hpp"
 #include "plugin_registry.hpp"
+#include "precision.hpp"
 
 namespace fs = std::filesystem;
 using imlsdk::ParamSpec;
@@ -53,7 +54,9 @@ const imlsdk::Schema<TrainingConfig>& training_schema() {
       .add("eval_every", &T::eval_every, int64_t{1}, "evaluate every N epochs (and after each stage's last epoch)")
       .add("eval_batch_size", &T::eval_batch_size, int64_t{256}, "examples per evaluation batch")
       .add("checkpoint_every", &T::checkpoint_every, int64_t{0},
-           "write a resumable checkpoint every N optimizer steps of a stage (0 = auto: ceil(steps / 20), so a kill loses at most ~5% of a stage); not part of the config hash");
+           "write a resumable checkpoint every N optimizer steps of a stage (0 = auto: ceil(steps / 20), so a kill loses at most ~5% of a stage); not part of the config hash")
+      .add("precision", &T::precision, "fp32",
+           "fp32, or bf16: the forward pass and loss under autocast to bfloat16 (GEMMs and convolutions in bf16, softmax, norms and the loss in fp32) with fp32 parameters, gradients and optimizer state, as HF Trainer's bf16=True; evaluation stays fp32 (docs/performance.md, bf16)");
   return s;
 }
 
@@ -182,6 +185,8 @@ TrainingConfig training_from(const Json& t, const std::string& path, const Sourc
   if (c.warmup_ratio < 0 || c.warmup_ratio > 1) fail(src, path + ".warmup_ratio", "must be in [0, 1]");
   if (c.warmup_steps < 0) fail(src, path + ".warmup_steps", "must be >= 0");
   if (c.max_grad_norm < 0) fail(src, path + ".max_grad_norm", "must be >= 0");
+  if (!valid_precision(c.precision))
+    fail(src, path + ".precision", std::string("expected ") + precision_values() + ", got '" + c.precision + "'");
   if (c.checkpoint_every < 0) fail(src, path + ".checkpoint_every", "must be >= 0 (0 = auto), got " + std::to_string(c.checkpoint_every));
   return c;
 }

@@ -38,6 +38,7 @@ struct TrainingConfig {
   int64_t eval_every = 0;
   int64_t eval_batch_size = 0;
   int64_t checkpoint_every = 0;  // optimizer steps between mid-stage checkpoints; 0 = auto
+  std::string precision = "fp32";  // or bf16 (autocast compute, fp32 master weights): precision.hpp
 };
 
 struct StageConfig {

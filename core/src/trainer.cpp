@@ -9,6 +9,7 @@
 
 #include "errors.hpp"
 #include "kill_points.hpp"
+#include "precision.hpp"
 #include "progress.hpp"
 
 namespace imlcore {
@@ -65,6 +66,7 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
     named.emplace_back(kv.key(), kv.value());
   }
   auto optimizer = run.optimizer->create(st.optimizer_params, named);
+  const c10::DeviceType device = params.empty() ? c10::DeviceType::CPU : params[0].device().type();
 
   StageStats stats;
   int64_t step = 0;
@@ -97,9 +99,13 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
         imlsdk::Rng rng(micro_batch_seed(run.batch_seed, epoch, m));
         const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
         imlsdk::Batch batch = task.collate(examples, imlsdk::Phase::Train, rng);  // examples -> tensors
-        imlsdk::ModelOutput out = model.forward(batch.input);                     // forward
-        // HF Trainer divides each micro-batch loss by the accumulation steps.
-        at::Tensor loss = task.loss(out, batch).value / static_cast<double>(accum);  // loss
+        at::Tensor loss;
+        {  // training.precision: bf16 autocasts the forward pass and the loss, not the backward
+          PrecisionGuard precision(t.precision, device);
+          imlsdk::ModelOutput out = model.forward(batch.input);                     // forward
+          // HF Trainer divides each micro-batch loss by the accumulation steps.
+          loss = task.loss(out, batch).value / static_cast<double>(accum);          // loss
+        }
         loss.backward();                                                            // backward
         step_loss += loss.item<double>();
         stats.units += batch.units;

@@ -138,6 +138,16 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, dou
   TORCH_CHECK(a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
               "batched_matmul: expected [N, M, K] and [N, K, P], got ", a.sizes(), " and ",
               b.sizes());
+  // Mixed operands (a bf16 projection under autocast against an fp32 one) meet in the lower
+  // precision, as autocast's bmm would cast them; the backward then sees one dtype.
+  if (a.scalar_type() != b.scalar_type()) {
+    const auto full = [](at::ScalarType t) { return t == at::kFloat || t == at::kDouble; };
+    const at::ScalarType t = full(a.scalar_type()) && !full(b.scalar_type()) ? b.scalar_type()
+                             : full(b.scalar_type()) && !full(a.scalar_type())
+                                 ? a.scalar_type()
+                                 : at::promote_types(a.scalar_type(), b.scalar_type());
+    return BatchedMatmul::apply(a.to(t), b.to(t), alpha);
+  }
   return BatchedMatmul::apply(a, b, alpha);
 }
 

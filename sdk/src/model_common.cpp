@@ -60,20 +60,30 @@ struct CrossEntropy : torch::autograd::Function<CrossEntropy> {
   }
 };
 
+// Half-precision logits (bf16 from a head under training.precision=bf16's autocast) are upcast
+// so that the softmax, the loss and its gradient run in fp32, as autocast runs its fp32 ops;
+// the cast's backward hands the head a gradient in the logits' dtype.
+torch::Tensor full_precision(const torch::Tensor& logits) {
+  const auto t = logits.scalar_type();
+  return t == at::kFloat || t == at::kDouble ? logits : logits.to(at::kFloat);
+}
+
 }  // namespace
 
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
   // HF shifts logits[:, :-1] against labels[:, 1:]. Shifting the labels instead (the last
   // position gets -100) gives the same mean without copying the [B, T, V] logits.
   const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  const torch::Tensor full = full_precision(logits);
   torch::Tensor targets = at::full({B, T}, -100, logits.options().dtype(at::kLong));
   targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // also moves them to the device
-  return CrossEntropy::apply(logits.reshape({B * T, V}), targets.view({B * T}));
+  return CrossEntropy::apply(full.reshape({B * T, V}), targets.view({B * T}));
 }
 
 torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
   const int64_t V = logits.size(-1);
-  return CrossEntropy::apply(logits.reshape({-1, V}), labels.reshape({-1}).to(logits.device()));
+  return CrossEntropy::apply(full_precision(logits).reshape({-1, V}),
+                             labels.reshape({-1}).to(logits.device()));
 }
 
 const char* family_name(ModelFamily f) {

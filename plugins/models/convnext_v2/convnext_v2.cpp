@@ -183,7 +183,9 @@ struct ChannelsFirstLayerNorm : torch::nn::Module {
     bias = register_parameter("bias", at::zeros({dim}));
   }
   Tensor operator()(const Tensor& x) const {
-    return at::layer_norm(x.permute({0, 2, 3, 1}), {weight.size(0)}, weight, bias, eps).permute({0, 3, 1, 2});
+    // A bf16 convolution output (training.precision=bf16) is normalised in fp32, as autocast does.
+    const Tensor in = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+    return at::layer_norm(in.permute({0, 2, 3, 1}), {weight.size(0)}, weight, bias, eps).permute({0, 3, 1, 2});
   }
 };
 

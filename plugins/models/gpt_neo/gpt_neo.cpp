@@ -41,6 +41,11 @@ namespace {
 
 using imlsdk::Json;
 using torch::Tensor;
+
+// y + x, into y's buffer when both have one dtype (y is a GEMM output, ours to overwrite). Under
+// training.precision=bf16 y is bf16 and x fp32: then y + x promotes, so that the residual stream
+// stays fp32 as in HF's `hidden_states = attn_output + residual` under autocast.
+Tensor residual(Tensor y, const Tensor& x) { return y.scalar_type() == x.scalar_type() ? y.add_(x) : y + x; }
 namespace fs = std::filesystem;
 
 // The MLP activations of HF's ACT2FN this plugin has (the cheap ones).
@@ -295,8 +300,8 @@ struct Block : torch::nn::Module {
 
   // x + attn(ln_1(x)), then + mlp(ln_2(.)); the GEMM outputs are ours to overwrite.
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
-    Tensor h = attn->attention->forward((*ln_1)(x), s, layer).add_(x);
-    return mlp->forward((*ln_2)(h)).add_(h);
+    const Tensor h = residual(attn->attention->forward((*ln_1)(x), s, layer), x);
+    return residual(mlp->forward((*ln_2)(h)), h);
   }
 };
 

@@ -38,6 +38,11 @@ namespace {
 
 using imlsdk::Json;
 using torch::Tensor;
+
+// y + x, into y's buffer when both have one dtype (y is a GEMM output, ours to overwrite). Under
+// training.precision=bf16 y is bf16 and x fp32: then y + x promotes, so that the residual stream
+// stays fp32 as in HF's `hidden_states = attn_output + residual` under autocast.
+Tensor residual(Tensor y, const Tensor& x) { return y.scalar_type() == x.scalar_type() ? y.add_(x) : y + x; }
 namespace fs = std::filesystem;
 
 // The settings of one model. Each key is declared once, with its default, in llama_schema()
@@ -220,8 +225,8 @@ struct Layer : torch::nn::Module {
   // Sequential residuals: h = x + attn(norm1(x)); h + mlp(norm2(h)). The GEMM outputs are ours
   // to overwrite (their backward does not need them).
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
-    Tensor h = self_attn->forward((*input_layernorm)(x), s, layer).add_(x);
-    return mlp->forward((*post_attention_layernorm)(h)).add_(h);
+    const Tensor h = residual(self_attn->forward((*input_layernorm)(x), s, layer), x);
+    return residual(mlp->forward((*post_attention_layernorm)(h)), h);
   }
 };
 

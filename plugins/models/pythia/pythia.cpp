@@ -33,6 +33,11 @@ namespace {
 
 using imlsdk::Json;
 using torch::Tensor;
+
+// y + x, into y's buffer when both have one dtype (y is a GEMM output, ours to overwrite). Under
+// training.precision=bf16 y is bf16 and x fp32: then y + x promotes, so that the residual stream
+// stays fp32 as in HF's `hidden_states = attn_output + residual` under autocast.
+Tensor residual(Tensor y, const Tensor& x) { return y.scalar_type() == x.scalar_type() ? y.add_(x) : y + x; }
 namespace fs = std::filesystem;
 
 // The settings of one model. Each key is declared once, with its default, in neox_schema() below;
@@ -201,10 +206,10 @@ struct Layer : torch::nn::Module {
     if (parallel_residual) {
       // x + attn(ln1(x)) + mlp(ln2(x)), summed in HF's order; the GEMM outputs are ours to
       // overwrite (their backward does not need them).
-      return mlp->forward((*post_attention_layernorm)(x)).add_(attn_out).add_(x);
+      return residual(mlp->forward((*post_attention_layernorm)(x)).add_(attn_out), x);
     }
-    attn_out.add_(x);
-    return mlp->forward((*post_attention_layernorm)(attn_out)).add_(attn_out);
+    const Tensor h = residual(attn_out, x);
+    return residual(mlp->forward((*post_attention_layernorm)(h)), h);
   }
 };
 

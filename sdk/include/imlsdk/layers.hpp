@@ -27,7 +27,9 @@ struct Linear : torch::nn::Module {
   }
 };
 
-// torch.nn.LayerNorm over the last dim (weight 1, bias 0 at construction).
+// torch.nn.LayerNorm over the last dim (weight 1, bias 0 at construction). An input of another
+// dtype than the weight (a bf16 GEMM output under autocast, training.precision=bf16) is
+// normalised in the weight's dtype, as autocast runs layer_norm in fp32.
 struct LayerNorm : torch::nn::Module {
   torch::Tensor weight, bias;
   double eps;
@@ -36,7 +38,8 @@ struct LayerNorm : torch::nn::Module {
     if (with_bias) bias = register_parameter("bias", at::zeros({dim}));
   }
   torch::Tensor operator()(const torch::Tensor& x) const {
-    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+    const torch::Tensor& in = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+    return at::layer_norm(in, {weight.size(0)}, weight, bias, eps);
   }
 };
 
