@@ -229,6 +229,57 @@ torch::Tensor rotate_inference(const torch::Tensor& x, const torch::Tensor& cos,
   return out;
 }
 
+// The gradient of rotate_inference's output g (any strides) -> the gradient of its input, contiguous.
+// Autograd's graph of the ATen expression gives, per value, g1*c + g2*s for x1 (the two products
+// rounded, then added: the order of the two terms does not matter) and g2*c - g1*s for x2
+// (sub's backward negates, which is exact), g for the other dims; the same operations here.
+torch::Tensor rotate_backward(const torch::Tensor& g, const torch::Tensor& cos, const torch::Tensor& sin,
+                              const torch::Tensor& position_ids, int64_t rot_dims) {
+  const int64_t B = g.size(0), H = g.size(1), T = g.size(2), D = g.size(3), half = rot_dims / 2;
+  torch::Tensor gx = at::empty({B, H, T, D}, g.options().memory_format(at::MemoryFormat::Contiguous));
+  const float* gp = g.data_ptr<float>();
+  const float* cp = cos.data_ptr<float>();
+  const float* sp = sin.data_ptr<float>();
+  float* op = gx.data_ptr<float>();
+  const int64_t s0 = g.stride(0), s1 = g.stride(1), s2 = g.stride(2), s3 = g.stride(3);
+  const int64_t cs = cos.stride(0), ss = sin.stride(0);
+  const auto pos = position_ids.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t p = pos[b][t];
+      const float* c = cp + p * cs;
+      const float* s = sp + p * ss;
+      for (int64_t h = 0; h < H; ++h) {
+        const float* gi = gp + b * s0 + h * s1 + t * s2;
+        float* o = op + ((b * H + h) * T + t) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          const float g1 = gi[i * s3], g2 = gi[(i + half) * s3];
+          const float a = g1 * c[i], bb = g2 * s[i], e = g2 * c[i], f = g1 * s[i];
+          o[i] = a + bb;
+          o[i + half] = e - f;
+        }
+        for (int64_t i = rot_dims; i < D; ++i) o[i] = gi[i * s3];
+      }
+    }
+  return gx;
+}
+
+// Rotary on a tensor that needs a gradient: the fused pass both ways (values as autograd's).
+struct RotaryFunction : torch::autograd::Function<RotaryFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin, const torch::Tensor& position_ids, int64_t rot_dims) {
+    ctx->save_for_backward({cos, sin, position_ids});
+    ctx->saved_data["rot_dims"] = rot_dims;
+    return rotate_inference(x, cos, sin, position_ids, rot_dims);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    torch::Tensor gx = rotate_backward(grad_out[0], saved[0], saved[1], saved[2], ctx->saved_data["rot_dims"].toInt());
+    return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 void Rotary::apply(torch::Tensor& q, torch::Tensor& k, const torch::Tensor& position_ids) const {
@@ -243,11 +294,14 @@ void Rotary::apply(torch::Tensor& q, torch::Tensor& k, const torch::Tensor& posi
   if (fits(q) && fits(k) && cos.device().is_cpu() && cos.scalar_type() == at::kFloat && sin.scalar_type() == at::kFloat &&
       cos.stride(1) == 1 && sin.stride(1) == 1 && position_ids.device().is_cpu() &&
       position_ids.scalar_type() == at::kLong && position_ids.dim() == 2) {
-    if (!(at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad()))) {
-      q = rotate_inference(q, cos, sin, position_ids, rot_dims);
-      k = rotate_inference(k, cos, sin, position_ids, rot_dims);
-      return;
-    }
+    auto rotate1 = [&](const torch::Tensor& x) {
+      if (at::GradMode::is_enabled() && x.requires_grad())
+        return RotaryFunction::apply(x, cos, sin, position_ids, rot_dims);
+      return rotate_inference(x, cos, sin, position_ids, rot_dims);
+    };
+    q = rotate1(q);
+    k = rotate1(k);
+    return;
   }
   const auto pos = position_ids.reshape({-1}).to(cos.device());
   auto gather = [&](const torch::Tensor& table) {
