@@ -43,13 +43,13 @@ done
 out=${out:-/tmp/bench_experiment.$(date -u +%Y%m%dT%H%M%S)}
 mkdir -p "$out"
 # shellcheck source=/dev/null
-source "$peers/env.sh"   # Debian's torch + HF 4.33 source once; peer_env: tcmalloc, passive OpenMP, 2 threads
+source "$peers/env.sh"   # sets peer_env. Debian's torch + HF 4.33 source once; peer_env: tcmalloc, passive OpenMP, 2 threads
 export IML_PEERS_DIR=$peers
 
 text_stages() {  # the reference's two stages (its CVDB/T-REx runs start from a pretrained model: no knowledge stage)
   echo "stages=[{name: stage1, train_subset: stage1, epochs: $epochs}, {name: stage2, train_subset: stage2, epochs: 0, per_stage2_seed: true}]"
 }
-declare -A config overrides
+declare -A config
 config[set_inclusion]=configs/set_inclusion_cpu.yaml
 config[cvdb]=configs/cvdb.yaml
 config[trex]=configs/trex.yaml
@@ -58,6 +58,7 @@ run_one() {
   [ -z "$only" ] || [ "$only" = "$name" ] || return 0
   echo "== $name ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local t0=$SECONDS
+  # shellcheck disable=SC2154  # peer_env comes from env.sh
   env "${peer_env[@]}" /usr/bin/python3 "$bench_dir/ref_way_compare.py" compare --imlhost "$imlhost" \
     --config "$root/${config[$name]}" --epochs "$epochs" --repeats "$repeats" "$@" \
     --json "$out/$name.json" 2> "$out/$name.log" || { tail -20 "$out/$name.log" >&2; exit 1; }
