@@ -192,6 +192,7 @@ class SeedRun {
     const StageStats stats = train_stage(*model_, run);
     results_.set_stage_stats({{"stage", st.name}, {"stage2_seed", s2}, {"optimizer_steps", stats.optimizer_steps},
                               {"units", stats.units}, {"seconds", stats.seconds},
+                              {"eval_seconds", stats.eval_seconds}, {"eval_passes", stats.eval_passes},
                               {"units_per_second", stats.seconds > 0 ? stats.units / stats.seconds : 0.0},
                               {"checkpoint_every", run.checkpoint_every}, {"checkpoints_written", checkpoints},
                               {"checkpoint_seconds", checkpoint_seconds}});

@@ -127,7 +127,10 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
 
       if (s + 1 == steps_per_epoch && ((epoch % t.eval_every == 0) || epoch == st.epochs) && run.on_eval) {
         model.eval();
+        const double e0 = bar.elapsed_seconds();
         run.on_eval(epoch);
+        stats.eval_seconds += bar.elapsed_seconds() - e0;
+        ++stats.eval_passes;
       }
       if (run.on_checkpoint && (step % every == 0 || step == total_steps))  // resumable from here
         run.on_checkpoint({step, epoch, stats.units, seconds_before + bar.elapsed_seconds(), loss_ema, stats.last_loss},
@@ -136,7 +139,10 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
   }
   if (st.epochs == 0 && run.on_eval) {
     model.eval();
+    const double e0 = bar.elapsed_seconds();
     run.on_eval(0);
+    stats.eval_seconds += bar.elapsed_seconds() - e0;
+    ++stats.eval_passes;
   }
   bar.finish();
   stats.optimizer_steps = step;

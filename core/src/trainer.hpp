@@ -60,6 +60,8 @@ struct StageStats {
   int64_t optimizer_steps = 0;
   int64_t units = 0;  // tokens (or images) trained on
   double seconds = 0;
+  double eval_seconds = 0;  // of `seconds`, the time spent in evaluation passes (on_eval)
+  int64_t eval_passes = 0;
   double last_loss = 0;
 };
 

@@ -42,11 +42,14 @@ std::pair<torch::Tensor, torch::Tensor> pad_prompts(const std::vector<std::vecto
   }
   torch::Tensor ids = at::full({B, L}, pad_id, at::kLong);
   torch::Tensor mask = at::zeros({B, L}, at::kLong);
+  int64_t* pi = ids.data_ptr<int64_t>();  // filled in place: two tensor ops per row cost more than the copy
+  int64_t* pm = mask.data_ptr<int64_t>();
   for (int64_t b = 0; b < B; ++b) {
     const auto& p = prompts[b];
     const int64_t n = static_cast<int64_t>(p.size());
-    ids[b].narrow(0, left ? L - n : 0, n).copy_(at::tensor(p, at::kLong));
-    mask[b].narrow(0, left ? L - n : 0, n).fill_(1);
+    const int64_t at = b * L + (left ? L - n : 0);
+    std::copy(p.begin(), p.end(), pi + at);
+    std::fill(pm + at, pm + at + n, int64_t{1});
   }
   return {ids, mask};
 }

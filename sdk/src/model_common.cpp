@@ -27,16 +27,24 @@ struct CrossEntropy : torch::autograd::Function<CrossEntropy> {
     torch::Tensor keep = targets.ne(-100);
     torch::Tensor safe_targets = targets.clamp_min(0).unsqueeze(1);  // [N, 1]
     torch::Tensor count = keep.sum().to(logits.scalar_type());
-    if (!logits.requires_grad()) {  // evaluation: the loss only
-      torch::Tensor picked = at::log_softmax(logits, -1).gather(1, safe_targets).squeeze(1);
-      return -(picked * keep).sum() / count;
-    }
-    torch::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
     torch::Tensor picked = at::empty({N}, logits.options());
     // ~1 MB of logits per block on the CPU (stays in L2); one block on other devices.
     const int64_t rows = logits.device().is_cpu()
                              ? std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(1, V))
                              : N;
+    if (!logits.requires_grad()) {  // evaluation: the loss only
+      // Row block by row block into one reused buffer instead of a whole [N, V] log_softmax:
+      // log_softmax is computed row by row, so every picked value is the same.
+      torch::Tensor buf = at::empty({std::min(rows, N), V}, logits.options());
+      for (int64_t r0 = 0; r0 < N; r0 += rows) {
+        const int64_t n = std::min(rows, N - r0);
+        torch::Tensor g = buf.narrow(0, 0, n);
+        at::_log_softmax_out(g, logits.narrow(0, r0, n), 1, false);
+        picked.narrow(0, r0, n).copy_(g.gather(1, safe_targets.narrow(0, r0, n)).squeeze(1));
+      }
+      return -(picked * keep).sum() / count;
+    }
+    torch::Tensor grad = at::empty_like(logits, at::MemoryFormat::Contiguous);
     const torch::Tensor weight = keep.to(logits.scalar_type()) / count;  // [N]
     for (int64_t r0 = 0; r0 < N; r0 += rows) {
       const int64_t n = std::min(rows, N - r0);
@@ -191,11 +199,120 @@ Rotary::Rotary(int64_t rot_dims_, double base, int64_t max_positions) : rot_dims
   sin = emb.sin();
 }
 
+namespace {
+
+// Rotary::apply without autograd on fp32 CPU tensors: one pass writing the contiguous output, instead
+// of a gather, six element-wise ops and a cat per tensor (tens of LibTorch ops per layer, which cost
+// more than the arithmetic at evaluation and decoding sizes). Each value is computed with the same
+// float operations as the ATen expression below (x1*c and x2*s rounded, then one subtraction or
+// addition; no contraction into FMA: the SDK is built without -mfma), so the results are identical.
+torch::Tensor rotate_inference(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                               const torch::Tensor& position_ids, int64_t rot_dims) {
+  const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3), half = rot_dims / 2;
+  const int64_t P = cos.size(0);
+  torch::Tensor out = at::empty({B, H, T, D}, x.options());
+  const float* xp = x.data_ptr<float>();
+  const float* cp = cos.data_ptr<float>();
+  const float* sp = sin.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t s0 = x.stride(0), s1 = x.stride(1), s2 = x.stride(2), s3 = x.stride(3);
+  const int64_t cs = cos.stride(0), ss = sin.stride(0);
+  const auto pos = position_ids.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t p = pos[b][t];
+      TORCH_CHECK(p >= 0 && p < P, "rotary: position ", p, " is outside the table of ", P, " positions");
+      const float* c = cp + p * cs;
+      const float* s = sp + p * ss;
+      for (int64_t h = 0; h < H; ++h) {
+        const float* xi = xp + b * s0 + h * s1 + t * s2;
+        float* o = op + ((b * H + h) * T + t) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          const float x1 = xi[i * s3], x2 = xi[(i + half) * s3];
+          const float a = x1 * c[i], bb = x2 * s[i], e = x2 * c[i], f = x1 * s[i];
+          o[i] = a - bb;
+          o[i + half] = e + f;
+        }
+        for (int64_t i = rot_dims; i < D; ++i) o[i] = xi[i * s3];
+      }
+    }
+  return out;
+}
+
+// The gradient of rotate_inference's output g (any strides) -> the gradient of its input, contiguous.
+// Autograd's graph of the ATen expression gives, per value, g1*c + g2*s for x1 (the two products
+// rounded, then added: the order of the two terms does not matter) and g2*c - g1*s for x2
+// (sub's backward negates, which is exact), g for the other dims; the same operations here.
+torch::Tensor rotate_backward(const torch::Tensor& g, const torch::Tensor& cos, const torch::Tensor& sin,
+                              const torch::Tensor& position_ids, int64_t rot_dims) {
+  const int64_t B = g.size(0), H = g.size(1), T = g.size(2), D = g.size(3), half = rot_dims / 2;
+  torch::Tensor gx = at::empty({B, H, T, D}, g.options().memory_format(at::MemoryFormat::Contiguous));
+  const float* gp = g.data_ptr<float>();
+  const float* cp = cos.data_ptr<float>();
+  const float* sp = sin.data_ptr<float>();
+  float* op = gx.data_ptr<float>();
+  const int64_t s0 = g.stride(0), s1 = g.stride(1), s2 = g.stride(2), s3 = g.stride(3);
+  const int64_t cs = cos.stride(0), ss = sin.stride(0);
+  const auto pos = position_ids.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t p = pos[b][t];
+      const float* c = cp + p * cs;
+      const float* s = sp + p * ss;
+      for (int64_t h = 0; h < H; ++h) {
+        const float* gi = gp + b * s0 + h * s1 + t * s2;
+        float* o = op + ((b * H + h) * T + t) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          const float g1 = gi[i * s3], g2 = gi[(i + half) * s3];
+          const float a = g1 * c[i], bb = g2 * s[i], e = g2 * c[i], f = g1 * s[i];
+          o[i] = a + bb;
+          o[i + half] = e - f;
+        }
+        for (int64_t i = rot_dims; i < D; ++i) o[i] = gi[i * s3];
+      }
+    }
+  return gx;
+}
+
+// Rotary on a tensor that needs a gradient: the fused pass both ways (values as autograd's).
+struct RotaryFunction : torch::autograd::Function<RotaryFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin, const torch::Tensor& position_ids, int64_t rot_dims) {
+    ctx->save_for_backward({cos, sin, position_ids});
+    ctx->saved_data["rot_dims"] = rot_dims;
+    return rotate_inference(x, cos, sin, position_ids, rot_dims);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    torch::Tensor gx = rotate_backward(grad_out[0], saved[0], saved[1], saved[2], ctx->saved_data["rot_dims"].toInt());
+    return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 void Rotary::apply(torch::Tensor& q, torch::Tensor& k, const torch::Tensor& position_ids) const {
   // Rotate-half on the first rot_dims dims: with x = [x1, x2] (halves),
   // x' = [x1*cos - x2*sin, x2*cos + x1*sin]; both halves of the cos/sin tables are equal, so
   // only the first half is gathered. The output is one contiguous [B, H, T, D] tensor.
   const int64_t B = position_ids.size(0), T = position_ids.size(1), half = rot_dims / 2;
+  auto fits = [&](const torch::Tensor& x) {
+    return x.dim() == 4 && x.size(0) == B && x.size(2) == T && x.size(3) >= rot_dims && x.device().is_cpu() &&
+           x.scalar_type() == at::kFloat;
+  };
+  if (fits(q) && fits(k) && cos.device().is_cpu() && cos.scalar_type() == at::kFloat && sin.scalar_type() == at::kFloat &&
+      cos.stride(1) == 1 && sin.stride(1) == 1 && position_ids.device().is_cpu() &&
+      position_ids.scalar_type() == at::kLong && position_ids.dim() == 2) {
+    auto rotate1 = [&](const torch::Tensor& x) {
+      if (at::GradMode::is_enabled() && x.requires_grad())
+        return RotaryFunction::apply(x, cos, sin, position_ids, rot_dims);
+      return rotate_inference(x, cos, sin, position_ids, rot_dims);
+    };
+    q = rotate1(q);
+    k = rotate1(k);
+    return;
+  }
   const auto pos = position_ids.reshape({-1}).to(cos.device());
   auto gather = [&](const torch::Tensor& table) {
     return table.narrow(1, 0, half).index_select(0, pos).view({B, 1, T, half})
