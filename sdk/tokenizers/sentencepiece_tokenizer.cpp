@@ -13,6 +13,9 @@
 #ifndef IMLSDK_SPM_MODULE_NAME
 #error "IMLSDK_SPM_MODULE_NAME (the SentencePiece module's file name) must be defined by the build"
 #endif
+#ifndef IMLSDK_SPM_DLMOPEN
+#define IMLSDK_SPM_DLMOPEN 0
+#endif
 
 namespace imlsdk {
 namespace {
@@ -38,7 +41,12 @@ const imlsdk_spm_api& backend() {
       throw std::runtime_error("imlsdk::tokenizers: cannot locate its own library file");
     const std::string module =
         (std::filesystem::path(self.dli_fname).parent_path() / IMLSDK_SPM_MODULE_NAME).string();
+#if IMLSDK_SPM_DLMOPEN
+    // ASan builds: a link namespace of its own instead of RTLD_DEEPBIND (see CMakeLists.txt).
+    void* handle = dlmopen(LM_ID_NEWLM, module.c_str(), RTLD_NOW | RTLD_LOCAL);
+#else
     void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+#endif
     if (handle == nullptr)
       throw std::runtime_error("imlsdk::tokenizers: cannot load the SentencePiece module (" + one_line(dlerror()) + ")");
     auto entry = reinterpret_cast<imlsdk_spm_entry_fn>(dlsym(handle, IMLSDK_SPM_ENTRY));
