@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
+#include "e2e_support.hpp"
 #include "fixtures.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/checkpoint.hpp"
@@ -23,35 +24,10 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(IMLHOST_EXE) + " " + args + " 2>&1";
-  Result r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("imltest_e2e_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using Result = imltest::RunResult;
+Result run(const std::string& args) { return imltest::run_imlhost(args); }
+using imltest::slurp;
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("imltest_e2e_" + name); }
 
 const std::string kTiny = std::string(IMLTEST_E2E_DIR) + "/tiny.yaml";
 

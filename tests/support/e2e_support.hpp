@@ -1,0 +1,52 @@
+// Test helper for end-to-end tests: run the imlhost executable (IMLHOST_EXE, defined by the build)
+// and capture its exit code and output, read a whole file, and make an empty scratch folder.
+#pragma once
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#ifndef IMLHOST_EXE
+#error "IMLHOST_EXE must be defined by the build"
+#endif
+
+namespace imltest {
+
+struct RunResult {
+  int code;            // exit status (-1: killed by a signal)
+  std::string output;  // stdout and stderr together
+};
+
+// `imlhost <args>` through the shell (quote arguments with spaces).
+inline RunResult run_imlhost(const std::string& args) {
+  const std::string cmd = std::string(IMLHOST_EXE) + " " + args + " 2>&1";
+  RunResult r{-1, ""};
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  while (std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// <temp>/<name>, emptied and created.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const std::filesystem::path d = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+}  // namespace imltest
