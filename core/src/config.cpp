@@ -236,7 +236,7 @@ std::string model_plugin_for_checkpoint(const PluginRegistry& reg, const std::st
     fail(src, "model.checkpoint", (dir / "config.json").string() + " has no model_type; name the plugin with model.plugin");
   std::vector<std::string> matches, known;
   for (const auto& rec : reg.plugins()) {
-    if (rec.kind != imlsdk::Kind::Model || (rec.sdk_major == 2 && rec.sdk_minor < 1)) continue;
+    if (rec.kind != imlsdk::Kind::Model || !sdk_at_least(rec, 2, 1)) continue;
     const auto model = std::dynamic_pointer_cast<imlsdk::ModelPlugin>(rec.plugin);
     if (!model) continue;
     for (const auto& t : model->hf_model_types()) {

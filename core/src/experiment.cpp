@@ -52,6 +52,7 @@ struct Shared {
   Json plugin_versions;
   std::vector<std::unique_ptr<imlsdk::Analysis>>& analyses;  // one set for the whole experiment
   std::vector<bool> analysis_has_state;  // built against SDK >= 2.1: state() / load_state()
+  bool task_has_evaluate = false;        // the task plugin was built against SDK >= 2.2: Task::evaluate
 };
 
 // One Stage-1 seed: its data, model, task and analyses, and the stages it runs.
@@ -201,7 +202,8 @@ class SeedRun {
   // Every analysis's metrics, one metrics.jsonl line per eval set (metrics of a set merged).
   void evaluate(const StageConfig& st, int64_t epoch, const Json& s2, const imlsdk::Task& task,
                 const SeedData& d, const imlsdk::Tokenizer* tok) {
-    imlsdk::EvalState state{point(st.name, epoch, 0, 0, s2), model_.get(), &task, &d.split, tok, st.training.eval_batch_size};
+    imlsdk::EvalState state{point(st.name, epoch, 0, 0, s2), model_.get(), &task, &d.split, tok, st.training.eval_batch_size,
+                            s_.task_has_evaluate};
     std::map<std::string, Json> by_set;
     std::vector<std::string> order;
     for (auto& a : analyses_)
@@ -452,10 +454,11 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
   std::vector<bool> has_state;
   for (const auto& a : cfg.analyses) {
     const PluginRecord& rec = reg.get(imlsdk::Kind::Analysis, a.plugin);
-    has_state.push_back(rec.sdk_major > 2 || (rec.sdk_major == 2 && rec.sdk_minor >= 1));
+    has_state.push_back(sdk_at_least(rec, 2, 1));
   }
   const Shared shared{cfg, plugins, *data, device, threads, config_hash(cfg),
-                      cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses, has_state};
+                      cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses, has_state,
+                      sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 2)};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,
                cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(), device.str(), threads);
 

@@ -19,6 +19,12 @@ struct PluginRecord {
   std::shared_ptr<imlsdk::Plugin> plugin;  // keeps its library loaded
 };
 
+// Whether `rec` was built against SDK major.minor or later: what decides which of the virtuals
+// added by a minor version the host may call on it.
+inline bool sdk_at_least(const PluginRecord& rec, int major, int minor) {
+  return rec.sdk_major > major || (rec.sdk_major == major && rec.sdk_minor >= minor);
+}
+
 // Loads one module file. Throws UserError naming the file when it is no loadable ELF shared
 // library (checked before the dynamic loader maps it: a truncated file would crash the host),
 // when the loader refuses it (its dlerror() message), when it is not an imlhost plugin (no entry

@@ -18,6 +18,14 @@ void require_known_names(const std::vector<std::string>& names, const std::vecto
     }
 }
 
+EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
+                             bool want_predictions) {
+  if (st.task == nullptr || st.model == nullptr) throw std::invalid_argument("evaluate_examples: no task or model");
+  // A task built against SDK < 2.2 has no evaluate() in its vtable: the base class's way, here.
+  if (st.task_has_evaluate) return st.task->evaluate(*st.model, xs, want_loss, want_predictions);
+  return st.task->Task::evaluate(*st.model, xs, want_loss, want_predictions);
+}
+
 torch::Tensor example_gradient(Model& model, const Task& task, const Example& x) {
   at::AutoGradMode grad_on(true);
   std::vector<torch::Tensor> params = model.parameters();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace imlsdk {
 
@@ -130,6 +131,79 @@ std::vector<std::vector<int64_t>> generate_seq2seq(Model& model, const ModelInfo
 }
 
 }  // namespace
+
+std::vector<std::vector<int64_t>> greedy_continue(Model& model, const KVCache& cache,
+                                                  const std::vector<int64_t>& rows,
+                                                  const std::vector<int64_t>& past_len,
+                                                  const std::vector<int64_t>& next,
+                                                  const std::vector<int64_t>& max_new,
+                                                  const GenerateOptions& o) {
+  const int64_t R = static_cast<int64_t>(rows.size());
+  if (past_len.size() != rows.size() || next.size() != rows.size() || max_new.size() != rows.size())
+    throw std::invalid_argument("greedy_continue: rows, past_len, next and max_new differ in length");
+  std::vector<std::vector<int64_t>> out(R);
+  if (R == 0) return out;
+  if (cache.k.empty() || cache.k.size() != cache.v.size())
+    throw std::invalid_argument("greedy_continue: the cache holds no keys and values");
+  c10::InferenceMode inference;
+  const ModelInfo info = model.info();
+  if (info.family != ModelFamily::CausalLM) throw std::invalid_argument("greedy_continue: causal LMs only");
+  const int64_t B = cache.k[0].size(0), T = cache.k[0].size(2);
+  int64_t L = 0, steps = 0;
+  for (int64_t i = 0; i < R; ++i) {
+    if (rows[i] < 0 || rows[i] >= B || past_len[i] < 1 || past_len[i] > T)
+      throw std::invalid_argument("greedy_continue: row " + std::to_string(rows[i]) + " with a past of " +
+                                  std::to_string(past_len[i]) + " does not fit a cache of " + std::to_string(B) +
+                                  " rows x " + std::to_string(T) + " positions");
+    // the tokens fed: the past, next, and all but the last new one
+    if (info.max_positions > 0 && past_len[i] + std::max<int64_t>(1, max_new[i]) > info.max_positions)
+      throw std::invalid_argument("greedy_continue: past " + std::to_string(past_len[i]) + " + " +
+                                  std::to_string(max_new[i]) + " new tokens exceeds the model's " +
+                                  std::to_string(info.max_positions) + " positions");
+    L = std::max(L, past_len[i]);
+    steps = std::max(steps, max_new[i]);
+  }
+  // Each layer's past, right-aligned in [R, H, L, D] (zeros in front, masked out).
+  KVCache past;
+  const auto relayout = [&](const torch::Tensor& src) {
+    torch::Tensor dst = at::zeros({R, src.size(1), L, src.size(3)}, src.options());
+    for (int64_t i = 0; i < R; ++i)
+      dst.select(0, i).narrow(1, L - past_len[i], past_len[i]).copy_(src.select(0, rows[i]).narrow(1, 0, past_len[i]));
+    return dst;
+  };
+  for (size_t l = 0; l < cache.k.size(); ++l) {
+    past.k.push_back(relayout(cache.k[l]));
+    past.v.push_back(relayout(cache.v[l]));
+  }
+  torch::Tensor mask = at::zeros({R, L}, at::kLong);
+  for (int64_t i = 0; i < R; ++i) mask.select(0, i).narrow(0, L - past_len[i], past_len[i]).fill_(1);
+  const torch::Device device = cache.k[0].device();
+  mask = mask.to(device);
+
+  std::vector<bool> done(R, false);
+  std::vector<int64_t> chosen(next);
+  for (int64_t i = 0; i < R; ++i) done[i] = (o.eos_id >= 0 && next[i] == o.eos_id) || max_new[i] <= 0;
+  for (int64_t step = 0; step < steps; ++step) {
+    bool all_done = true;
+    for (int64_t i = 0; i < R; ++i) {
+      if (!done[i] && static_cast<int64_t>(out[i].size()) >= max_new[i]) done[i] = true;  // its own limit
+      if (done[i]) chosen[i] = o.pad_id;  // finished rows feed padding, as greedy_generate does
+      all_done = all_done && done[i];
+    }
+    if (all_done) break;
+    ModelInput in;
+    in.input_ids = at::tensor(chosen, at::kLong).view({R, 1}).to(device);
+    mask = at::cat({mask, at::ones({R, 1}, mask.options())}, 1);
+    in.attention_mask = mask;
+    in.last_logits_only = true;
+    in.cache = &past;
+    in.position_ids = default_position_ids(in.input_ids, mask, past.length());
+    torch::Tensor logits = model.forward(in).logits.select(1, -1);  // [R, V]
+    if (o.step_logits) o.step_logits->push_back(logits);
+    if (take_step(logits.argmax(-1, /*keepdim=*/true), o, done, out, chosen)) break;
+  }
+  return out;
+}
 
 std::vector<std::vector<int64_t>> greedy_generate(Model& model,
                                                   const std::vector<std::vector<int64_t>>& prompts,

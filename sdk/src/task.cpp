@@ -1,8 +1,23 @@
 #include "imlsdk/task.hpp"
 
+#include <c10/core/GradMode.h>
+
 #include "imlsdk/generate.hpp"
 
 namespace imlsdk {
+
+EvalOutput Task::evaluate(Model& model, const std::vector<const Example*>& xs, bool want_loss,
+                          bool want_predictions) const {
+  at::NoGradGuard no_grad;
+  EvalOutput out;
+  if (want_loss && !xs.empty()) {
+    Rng unused(0);  // evaluation-phase collate must not draw from it
+    const Batch batch = collate(xs, Phase::Eval, unused);
+    out.loss = loss(model.forward(batch.input), batch);
+  }
+  if (want_predictions && !xs.empty()) out.predictions = predict(model, xs);
+  return out;
+}
 
 std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t b0, size_t b1) {
   std::vector<const Example*> out;

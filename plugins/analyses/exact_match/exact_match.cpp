@@ -42,40 +42,37 @@ class ExactMatch : public imlsdk::Analysis {
       if (!s_.sets.empty() && std::find(s_.sets.begin(), s_.sets.end(), set.name) == s_.sets.end()) continue;
       size_t n = set.examples.size();
       if (s_.max_examples > 0) n = std::min(n, static_cast<size_t>(s_.max_examples));
-      if (n == 0) continue;
-      if (s_.loss) out.push_back({set.name, "loss", mean_loss(st, set.examples, n), static_cast<int64_t>(n)});
-      if (s_.em) out.push_back({set.name, "em", exact_match(st, set.examples, n), static_cast<int64_t>(n)});
+      if (n == 0 || !(s_.loss || s_.em)) continue;
+      // Batch by batch, the loss and the answers in one call: a task may read answers off the
+      // loss pass (Task::evaluate, SDK 2.2).
+      double loss_sum = 0;
+      int64_t loss_count = 0, hits = 0;
+      for (size_t b0 = 0; b0 < n; b0 += static_cast<size_t>(st.batch_size)) {
+        const size_t b1 = std::min(n, b0 + static_cast<size_t>(st.batch_size));
+        const imlsdk::EvalOutput r =
+            imlsdk::evaluate_examples(st, imlsdk::example_refs(set.examples, b0, b1), s_.loss, s_.em);
+        if (s_.loss) {
+          loss_sum += r.loss.value.item<double>() * static_cast<double>(r.loss.count);
+          loss_count += r.loss.count;
+        }
+        if (s_.em) {
+          if (r.predictions.size() != b1 - b0)
+            throw std::runtime_error("task gave " + std::to_string(r.predictions.size()) + " predictions for " +
+                                     std::to_string(b1 - b0) + " examples");
+          for (size_t i = b0; i < b1; ++i)
+            hits += imlqa::exact_match(imlqa::extract_prediction(r.predictions[i - b0].text), set.examples[i].answer) ? 1 : 0;
+        }
+      }
+      // Mean loss over every target unit (token) of the first n examples.
+      if (s_.loss)
+        out.push_back({set.name, "loss", loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0,
+                       static_cast<int64_t>(n)});
+      if (s_.em) out.push_back({set.name, "em", static_cast<double>(hits) / static_cast<double>(n), static_cast<int64_t>(n)});
     }
     return out;
   }
 
  private:
-  // Mean loss over every target unit (token) of the first n examples.
-  static double mean_loss(const imlsdk::EvalState& st, const std::vector<imlsdk::Example>& xs, size_t n) {
-    double sum = 0;
-    int64_t count = 0;
-    imlsdk::Rng unused(0);
-    for (size_t b0 = 0; b0 < n; b0 += static_cast<size_t>(st.batch_size)) {
-      const imlsdk::Batch batch = st.task->collate(imlsdk::example_refs(xs, b0, std::min(n, b0 + st.batch_size)),
-                                                   imlsdk::Phase::Eval, unused);
-      const imlsdk::Loss loss = st.task->loss(st.model->forward(batch.input), batch);
-      sum += loss.value.item<double>() * static_cast<double>(loss.count);
-      count += loss.count;
-    }
-    return count > 0 ? sum / static_cast<double>(count) : 0.0;
-  }
-
-  static double exact_match(const imlsdk::EvalState& st, const std::vector<imlsdk::Example>& xs, size_t n) {
-    int64_t hits = 0;
-    for (size_t b0 = 0; b0 < n; b0 += static_cast<size_t>(st.batch_size)) {
-      const size_t b1 = std::min(n, b0 + st.batch_size);
-      const auto predictions = st.task->predict(*st.model, imlsdk::example_refs(xs, b0, b1));
-      for (size_t i = b0; i < b1; ++i)
-        hits += imlqa::exact_match(imlqa::extract_prediction(predictions[i - b0].text), xs[i].answer) ? 1 : 0;
-    }
-    return static_cast<double>(hits) / static_cast<double>(n);
-  }
-
   Settings s_;
 };
 
@@ -94,5 +91,5 @@ class ExactMatchPlugin : public imlsdk::AnalysisPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(ExactMatchPlugin, "exact_match", "2.0.0",
+IMLSDK_PLUGIN(ExactMatchPlugin, "exact_match", "2.1.0",
               "Mean loss and exact match of the model's answers on every eval set")

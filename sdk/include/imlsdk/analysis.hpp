@@ -57,7 +57,15 @@ struct EvalState {
   const DataSplit* data = nullptr;
   const Tokenizer* tokenizer = nullptr;  // null for tasks without text
   int64_t batch_size = 64;               // examples per evaluation batch
+  // SDK 2.2, set by the host: the task plugin was built against SDK >= 2.2, so its vtable has
+  // Task::evaluate (analyses call evaluate_examples(), which checks this).
+  bool task_has_evaluate = false;
 };
+
+// The loss and/or the predictions of `xs` under `st`: st.task->evaluate() where the task has it
+// (SDK >= 2.2), else collate + forward + loss and predict(), as Task::evaluate's default does.
+EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
+                             bool want_predictions);
 
 // One result. `value` is usually a number; any JSON (a list per layer, a map) is allowed and
 // lands in metrics.jsonl as it is. The summary table aggregates numeric values across seeds.

@@ -6,7 +6,8 @@
 //   Loss l = task.loss(out, b);                            // loss
 //
 // so it trains a causal LM, a seq2seq model and an image classifier alike. Analyses call
-// predict() to read the model's answers back (generated text, or class labels).
+// predict() to read the model's answers back (generated text, or class labels), or (SDK 2.2)
+// evaluate() for the loss and the answers of a batch in one go, through imlsdk::evaluate_examples.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,15 @@ struct Prediction {
   std::vector<int64_t> labels;  // classification tasks: the predicted class of each output
 };
 
+// What Task::evaluate gives for one batch of examples.
+struct EvalOutput {
+  Loss loss;                            // if asked for: as loss() over collate(xs, Phase::Eval)
+  std::vector<Prediction> predictions;  // if asked for: one per example, as predict() gives them
+  // How many of `predictions` were read off the loss pass's logits instead of being generated
+  // (0 for the default implementation); a statistic, for logs and tests.
+  int64_t predictions_from_loss_pass = 0;
+};
+
 struct TaskContext {
   const Tokenizer* tokenizer = nullptr;  // null for tasks without text
   const Dataset* dataset = nullptr;      // image tasks render pixels through it
@@ -61,6 +71,15 @@ class Task {
   // The model's answers for `xs` (no gradient), one Prediction per example.
   virtual std::vector<Prediction> predict(Model& model,
                                           const std::vector<const Example*>& xs) const = 0;
+  // SDK 2.2: the loss of `xs` and/or the model's answers to them, in one call (no gradient).
+  // The default runs collate(xs, Phase::Eval) -> forward -> loss(), then predict(). A task may
+  // share work between the two (causal_lm reads a greedy answer off the loss pass's logits
+  // wherever the example's text continues its prompt with that very answer), but must give the
+  // same loss and the same predictions as the separate calls, up to the float rounding of
+  // logits computed in another batch layout. Callers go through imlsdk::evaluate_examples(),
+  // which calls this only on tasks built against SDK >= 2.2 (analysis.hpp).
+  virtual EvalOutput evaluate(Model& model, const std::vector<const Example*>& xs, bool want_loss,
+                              bool want_predictions) const;
 };
 
 class TaskPlugin : public Plugin {
