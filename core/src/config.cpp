@@ -34,6 +34,7 @@ const imlsdk::Schema<ExperimentConfig>& experiment_schema() {
       .add("device", &E::device, "cpu", "cpu, cuda or cuda:N")
       .add("threads", &E::threads, int64_t{0}, "CPU threads for the BLAS (OpenBLAS) GEMMs (0 = every core)")
       .add("torch_threads", &E::torch_threads, int64_t{1}, "LibTorch's own OpenMP threads for non-GEMM ops (0 = every core); 1 avoids the two pools spinning against each other (docs/performance.md)")
+      .add("streams", &E::streams, int64_t{0}, "split each training micro-batch and evaluation batch into this many parts computed side by side, one core each, where the model and the task allow concurrent calls (0 = auto: 2 on the CPU, 1 on CUDA; 1 = off); the parts' float rounding differs, so it is part of the config hash (docs/performance.md)")
       .add("resume", &E::resume, true, "skip runs whose results exist for the same config, resume from saved stage models")
       .add("gap", &E::gap, std::vector<std::string>{"d1consis", "d2consis"}, "the IML gap reported: metric(first) - metric(second), two eval-set names")
       .add("summary_metric", &E::summary_metric, "em", "the metric the summary table and the IML gap use: em (exact_match) or accuracy (the accuracy analysis), or any numeric metric an analysis reports")
@@ -290,6 +291,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   cfg.experiment.stage2_seeds = seed_list(exp.at("stage2_seeds"), "experiment.stage2_seeds", src);
   if (cfg.experiment.torch_threads < 0) fail(src, "experiment.torch_threads", "must be >= 0");
   if (cfg.experiment.threads < 0) fail(src, "experiment.threads", "must be >= 0");
+  if (cfg.experiment.streams < 0) fail(src, "experiment.streams", "must be >= 0");
   const std::string& dev = cfg.experiment.device;
   if (dev != "cpu" && dev.rfind("cuda", 0) != 0) fail(src, "experiment.device", "expected cpu, cuda or cuda:N, got '" + dev + "'");
   for (char c : cfg.experiment.name)

@@ -59,6 +59,7 @@ struct ExperimentConfig {
   std::string device;
   int64_t threads = 0;        // BLAS threads, 0 = every core
   int64_t torch_threads = 1;  // LibTorch's own (OpenMP) intra-op threads
+  int64_t streams = 0;        // batch parts computed side by side (0 = auto: 2 on the CPU, 1 on CUDA)
   bool resume = true;
   std::vector<std::string> gap;  // {reliable, unreliable} eval sets
   std::string summary_metric;    // the metric the summary table aggregates ("em", "accuracy")

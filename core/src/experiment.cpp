@@ -53,6 +53,10 @@ struct Shared {
   std::vector<std::unique_ptr<imlsdk::Analysis>>& analyses;  // one set for the whole experiment
   std::vector<bool> analysis_has_state;  // built against SDK >= 2.1: state() / load_state()
   bool task_has_evaluate = false;        // the task plugin was built against SDK >= 2.2: Task::evaluate
+  // experiment.streams resolved (0 = auto: 2 on the CPU, 1 elsewhere), and whether the model
+  // and task plugins were built against SDK >= 2.3 (Model::concurrent_forward, Task::concurrent_calls)
+  int64_t streams = 1;
+  bool concurrency_api = false;
 };
 
 // One Stage-1 seed: its data, model, task and analyses, and the stages it runs.
@@ -133,6 +137,14 @@ class SeedRun {
     return cfg_.stages.size();
   }
 
+  // Batch parts side by side (experiment.streams) where the model and the task allow it.
+  int64_t streams_for(const imlsdk::Task& task, bool training) const {
+    if (s_.streams <= 1 || !s_.concurrency_api) return 1;
+    const bool ok = call_plugin("task", [&] { return task.concurrent_calls(); }) &&
+                    call_plugin("model", [&] { return model_->concurrent_forward(training); });
+    return ok ? s_.streams : 1;
+  }
+
   imlsdk::RunPoint point(const std::string& stage, int64_t epoch, int64_t step, int64_t total, const Json& s2) const {
     return {seed_, s2, stage, epoch, step, total, results_.dir()};
   }
@@ -167,6 +179,7 @@ class SeedRun {
     run.examples = &examples;
     run.task = task.get();
     run.optimizer = s_.plugins.optimizer.get();
+    run.streams = streams_for(*task, true);
     run.batch_seed = seed_ * 1000003ULL + (s2.is_null() ? 0 : s2.get<uint64_t>() + 1);
     run.label = "seed " + std::to_string(seed_) + (s2.is_null() ? "" : "/" + s2.dump()) + " " + st.name;
     run.on_step = [&](const StepInfo& i) {
@@ -195,6 +208,7 @@ class SeedRun {
                               {"units", stats.units}, {"seconds", stats.seconds},
                               {"eval_seconds", stats.eval_seconds}, {"eval_passes", stats.eval_passes},
                               {"units_per_second", stats.seconds > 0 ? stats.units / stats.seconds : 0.0},
+                              {"streams", {{"train", run.streams}, {"eval", streams_for(*task, false)}}},
                               {"checkpoint_every", run.checkpoint_every}, {"checkpoints_written", checkpoints},
                               {"checkpoint_seconds", checkpoint_seconds}});
   }
@@ -203,7 +217,7 @@ class SeedRun {
   void evaluate(const StageConfig& st, int64_t epoch, const Json& s2, const imlsdk::Task& task,
                 const SeedData& d, const imlsdk::Tokenizer* tok) {
     imlsdk::EvalState state{point(st.name, epoch, 0, 0, s2), model_.get(), &task, &d.split, tok, st.training.eval_batch_size,
-                            s_.task_has_evaluate};
+                            s_.task_has_evaluate, streams_for(task, false)};
     std::map<std::string, Json> by_set;
     std::vector<std::string> order;
     for (auto& a : analyses_)
@@ -456,9 +470,12 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
     const PluginRecord& rec = reg.get(imlsdk::Kind::Analysis, a.plugin);
     has_state.push_back(sdk_at_least(rec, 2, 1));
   }
+  const int64_t streams = cfg.experiment.streams > 0 ? cfg.experiment.streams : (device.is_cpu() ? 2 : 1);
   const Shared shared{cfg, plugins, *data, device, threads, config_hash(cfg),
                       cfg.experiment.output_dir + "/" + cfg.experiment.name, plugin_versions(cfg, reg), analyses, has_state,
-                      sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 2)};
+                      sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 2), streams,
+                      sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 3) &&
+                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 3)};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,
                cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(), device.str(), threads);
 

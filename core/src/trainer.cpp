@@ -1,18 +1,85 @@
 #include "trainer.hpp"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 
 #include "errors.hpp"
+#include "imlsdk/analysis.hpp"
+#include "imlsdk/parallel.hpp"
 #include "kill_points.hpp"
 #include "precision.hpp"
 #include "progress.hpp"
 
 namespace imlcore {
+
+namespace {
+
+struct MicroResult {
+  double loss = 0;    // this micro-batch's contribution to the step loss
+  int64_t units = 0;
+};
+
+// One micro-batch in `parts` parts side by side (experiment.streams): each part's forward pass
+// and loss on a core of its own, then each part's gradient of its loss weighted by its share of
+// the micro-batch's targets, so that the sum is the gradient of the micro-batch's mean loss;
+// the parts' gradients are added to the parameters' in part order (deterministic).
+MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
+                              const std::vector<const imlsdk::Example*>& examples, int64_t parts, uint64_t seed,
+                              int64_t accum, const std::string& precision, c10::DeviceType device,
+                              std::vector<at::Tensor>& params) {
+  const auto ranges = imlsdk::split_evenly(static_cast<int64_t>(examples.size()), parts);
+  const size_t n = ranges.size();
+  std::vector<imlsdk::Batch> batches;
+  imlsdk::Rng rng(seed);  // collate draws from one generator, part after part
+  for (const auto& r : ranges)
+    batches.push_back(task.collate(std::vector<const imlsdk::Example*>(examples.begin() + r.first, examples.begin() + r.second),
+                                   imlsdk::Phase::Train, rng));
+  std::vector<imlsdk::Loss> losses(n);
+  std::vector<std::function<void()>> jobs;
+  for (size_t p = 0; p < n; ++p)
+    jobs.push_back([&, p] {
+      PrecisionGuard guard(precision, device);
+      losses[p] = task.loss(model.forward(batches[p].input), batches[p]);
+    });
+  imlsdk::run_side_by_side(jobs);
+  int64_t count = 0;
+  for (const auto& l : losses) count += std::max<int64_t>(0, l.count);
+  std::vector<std::vector<at::Tensor>> grads(n);
+  std::vector<double> scaled_loss(n, 0.0);
+  jobs.clear();
+  for (size_t p = 0; p < n; ++p)
+    jobs.push_back([&, p] {
+      if (losses[p].count <= 0 || count <= 0) return;
+      // HF Trainer divides each micro-batch loss by the accumulation steps.
+      const at::Tensor scaled =
+          losses[p].value * (static_cast<double>(losses[p].count) / static_cast<double>(count)) / static_cast<double>(accum);
+      grads[p] = torch::autograd::grad({scaled}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                       /*allow_unused=*/true);
+      scaled_loss[p] = scaled.item<double>();
+    });
+  imlsdk::run_side_by_side(jobs);
+  MicroResult out;
+  for (size_t p = 0; p < n; ++p) {
+    out.loss += scaled_loss[p];
+    out.units += batches[p].units;
+    for (size_t i = 0; i < grads[p].size(); ++i) {
+      at::Tensor& g = grads[p][i];
+      if (!g.defined()) continue;
+      at::Tensor& acc = params[i].mutable_grad();
+      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
+      else acc.add_(g);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total) {
   int64_t warmup = t.warmup_steps > 0 ? t.warmup_steps
@@ -96,8 +163,16 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
       const int64_t first = s * accum, last = std::min(micro_per_epoch, first + accum);
       double step_loss = 0;
       for (int64_t m = first; m < last; ++m) {
-        imlsdk::Rng rng(micro_batch_seed(run.batch_seed, epoch, m));
         const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
+        const int64_t parts = std::min<int64_t>(run.streams, static_cast<int64_t>(examples.size()) / imlsdk::kMinRowsPerStream);
+        if (parts > 1) {
+          const MicroResult r = split_micro_batch(model, task, examples, parts, micro_batch_seed(run.batch_seed, epoch, m),
+                                                  accum, t.precision, device, params);
+          step_loss += r.loss;
+          stats.units += r.units;
+          continue;
+        }
+        imlsdk::Rng rng(micro_batch_seed(run.batch_seed, epoch, m));
         imlsdk::Batch batch = task.collate(examples, imlsdk::Phase::Train, rng);  // examples -> tensors
         at::Tensor loss;
         {  // training.precision: bf16 autocasts the forward pass and the loss, not the backward

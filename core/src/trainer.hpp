@@ -43,6 +43,8 @@ struct StageRun {
   const imlsdk::Task* task = nullptr;
   const imlsdk::OptimizerPlugin* optimizer = nullptr;
   uint64_t batch_seed = 0;  // seeds each micro-batch's Rng (online sampling), with epoch and index
+  // Parts each micro-batch is split into, computed side by side (experiment.streams; 1 = whole).
+  int64_t streams = 1;
   std::string label;        // progress-bar label
   std::function<void(const StepInfo&)> on_step;  // after every optimizer step
   std::function<void(int64_t epoch)> on_eval;    // after an evaluation epoch (0: stage of 0 epochs)

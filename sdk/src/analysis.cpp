@@ -1,9 +1,12 @@
 #include "imlsdk/analysis.hpp"
+#include "imlsdk/parallel.hpp"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <stdexcept>
 
 namespace imlsdk {
@@ -21,9 +24,42 @@ void require_known_names(const std::vector<std::string>& names, const std::vecto
 EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
                              bool want_predictions) {
   if (st.task == nullptr || st.model == nullptr) throw std::invalid_argument("evaluate_examples: no task or model");
-  // A task built against SDK < 2.2 has no evaluate() in its vtable: the base class's way, here.
-  if (st.task_has_evaluate) return st.task->evaluate(*st.model, xs, want_loss, want_predictions);
-  return st.task->Task::evaluate(*st.model, xs, want_loss, want_predictions);
+  auto one = [&](const std::vector<const Example*>& part) {
+    // A task built against SDK < 2.2 has no evaluate() in its vtable: the base class's way, here.
+    if (st.task_has_evaluate) return st.task->evaluate(*st.model, part, want_loss, want_predictions);
+    return st.task->Task::evaluate(*st.model, part, want_loss, want_predictions);
+  };
+  const int64_t n = static_cast<int64_t>(xs.size());
+  const int64_t parts = std::min(st.streams, n / kMinRowsPerStream);
+  if (parts <= 1) return one(xs);
+  const auto ranges = split_evenly(n, parts);
+  std::vector<EvalOutput> outs(ranges.size());
+  std::vector<std::function<void()>> jobs;
+  for (size_t p = 0; p < ranges.size(); ++p)
+    jobs.push_back([&, p] {
+      outs[p] = one(std::vector<const Example*>(xs.begin() + ranges[p].first, xs.begin() + ranges[p].second));
+    });
+  run_side_by_side(jobs);
+  EvalOutput r;
+  if (want_loss) {
+    // sum of count-weighted means, in part order; parts without targets add nothing
+    double sum = 0;
+    int64_t count = 0;
+    for (const auto& o : outs)
+      if (o.loss.count > 0) {
+        sum += o.loss.value.item<double>() * static_cast<double>(o.loss.count);
+        count += o.loss.count;
+      }
+    r.loss.count = count;
+    r.loss.value = count > 0 ? at::scalar_tensor(sum / static_cast<double>(count), at::kDouble)
+                             : outs.front().loss.value;
+  }
+  for (auto& o : outs) {
+    r.predictions.insert(r.predictions.end(), std::make_move_iterator(o.predictions.begin()),
+                         std::make_move_iterator(o.predictions.end()));
+    r.predictions_from_loss_pass += o.predictions_from_loss_pass;
+  }
+  return r;
 }
 
 torch::Tensor example_gradient(Model& model, const Task& task, const Example& x) {

@@ -14,6 +14,7 @@
 
 #include "imlsdk/analysis.hpp"
 #include "imlsdk/model.hpp"
+#include "imlsdk/parallel.hpp"
 #include "imlsdk/task.hpp"
 #include "imlsdk/text_tokenizer.hpp"
 #include "test_plugins.hpp"
@@ -191,6 +192,63 @@ TEST(CausalLmEvaluate, EvaluateExamplesCallsItOnlyForTasksThatHaveIt) {
   ASSERT_EQ(without.predictions.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(with.predictions[i].tokens, without.predictions[i].tokens);
   EXPECT_EQ(with.loss.value.item<double>(), without.loss.value.item<double>());
+}
+
+// SDK 2.3: with EvalState::streams > 1, evaluate_examples splits the examples into parts that run
+// side by side; the answers must be the one-call answers, the loss the parts' losses (each as
+// evaluate() gives it for that part alone) combined by their counts, the same in every call.
+TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
+  Rig r(GetParam());
+  EXPECT_TRUE(r.task->concurrent_calls());
+  EXPECT_TRUE(r.model->concurrent_forward(false));
+  at::manual_seed(3);
+  std::vector<Example> xs;
+  for (int i = 0; i < 37; ++i) {  // 37: parts of 19/18 (2 streams) and 13/12/12 (3 streams)
+    const int64_t len = 2 + i % 6;
+    const at::Tensor w = at::randint(0, 40, {len + 2}, at::kLong);
+    std::string p, a;
+    for (int64_t k = 0; k < len; ++k) p += " w" + std::to_string(w[k].item<int64_t>());
+    for (int64_t k = len; k < len + 2; ++k) a += " w" + std::to_string(w[k].item<int64_t>());
+    xs.push_back(example(p, a));
+  }
+  imlsdk::DataSplit split;
+  imlsdk::EvalState st;
+  st.model = r.model.get();
+  st.task = r.task.get();
+  st.data = &split;
+  st.task_has_evaluate = true;
+  const auto one = imlsdk::evaluate_examples(st, refs(xs), true, true);
+  for (int64_t streams : {2, 3}) {
+    SCOPED_TRACE("streams " + std::to_string(streams));
+    st.streams = streams;
+    const auto many = imlsdk::evaluate_examples(st, refs(xs), true, true);
+    ASSERT_EQ(many.predictions.size(), xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(many.predictions[i].tokens, one.predictions[i].tokens) << "example " << i;
+    EXPECT_EQ(many.predictions_from_loss_pass, one.predictions_from_loss_pass);
+    EXPECT_EQ(many.loss.count, one.loss.count);
+    EXPECT_NEAR(many.loss.value.item<double>(), one.loss.value.item<double>(), 1e-6 * one.loss.value.item<double>());
+    // Again: the same bits (the parts' results do not depend on which thread ends first).
+    const auto again = imlsdk::evaluate_examples(st, refs(xs), true, true);
+    EXPECT_EQ(again.loss.value.item<double>(), many.loss.value.item<double>());
+    for (size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(again.predictions[i].tokens, many.predictions[i].tokens);
+    // The parts one after the other, here, combined by their counts (the same up to rounding:
+    // side by side, each part's GEMMs run on one BLAS thread).
+    double sum = 0;
+    int64_t count = 0;
+    for (const auto& [b, e] : imlsdk::split_evenly(static_cast<int64_t>(xs.size()), streams)) {
+      const auto part = r.task->evaluate(*r.model, imlsdk::example_refs(xs, b, e), true, false);
+      sum += part.loss.value.item<double>() * static_cast<double>(part.loss.count);
+      count += part.loss.count;
+    }
+    EXPECT_NEAR(many.loss.value.item<double>(), sum / static_cast<double>(count), 1e-6 * sum / static_cast<double>(count));
+  }
+  // Too few examples for two parts of kMinRowsPerStream: one call, the same bits.
+  const std::vector<Example> few(xs.begin(), xs.begin() + 2 * imlsdk::kMinRowsPerStream - 1);
+  st.streams = 1;
+  const auto few_one = imlsdk::evaluate_examples(st, refs(few), true, true);
+  st.streams = 2;
+  const auto few_two = imlsdk::evaluate_examples(st, refs(few), true, true);
+  EXPECT_EQ(few_two.loss.value.item<double>(), few_one.loss.value.item<double>());
 }
 
 TEST(CausalLmEvaluate, PromptsWithoutRoomForTheAnswerAreRefusedAsGenerationRefusesThem) {

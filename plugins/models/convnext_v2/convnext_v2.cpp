@@ -379,6 +379,10 @@ class ConvNextV2ForImageClassification : public imlsdk::Model {
     return i;
   }
 
+  // SDK 2.3: forward writes nothing but its outputs; in training, drop path draws from
+  // LibTorch's shared generator, whose draws two threads would interleave.
+  bool concurrent_forward(bool training) const override { return !training || config_.drop_path_rate == 0; }
+
   Json hf_config() const override {
     Json j = {{"architectures", {"ConvNextV2ForImageClassification"}}, {"model_type", "convnextv2"}};
     j.update(convnext_schema().schema.write_hf(config_));
@@ -533,5 +537,5 @@ class ConvNextV2 : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(ConvNextV2, "convnext_v2", "2.1.0",
+IMLSDK_PLUGIN(ConvNextV2, "convnext_v2", "2.2.0",
               "ConvNeXt V2 image classifier, optionally K outputs per image (HF-compatible weights)")

@@ -422,6 +422,10 @@ class GPTNeoForCausalLM : public imlsdk::Model {
     return i;
   }
 
+  // SDK 2.3: forward writes nothing but its outputs (and the KVCache it is handed) and draws no
+  // random numbers: batch parts may run side by side.
+  bool concurrent_forward(bool) const override { return true; }
+
   Json hf_config() const override {
     Json j = {{"architectures", {"GPTNeoForCausalLM"}}, {"model_type", "gpt_neo"}};
     j.update(neo_schema().schema.write_hf(config_));
@@ -546,4 +550,4 @@ class GPTNeo : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.1.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")
+IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.2.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")

@@ -348,6 +348,10 @@ class LlamaForCausalLM : public imlsdk::Model {
   }
 
   // Every key HF 4.33's LlamaConfig takes, as its save_pretrained writes them.
+  // SDK 2.3: forward writes nothing but its outputs (and the KVCache it is handed) and draws no
+  // random numbers: batch parts may run side by side.
+  bool concurrent_forward(bool) const override { return true; }
+
   Json hf_config() const override {
     Json j = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}};
     j.update(llama_schema().schema.write_hf(config_));
@@ -478,4 +482,4 @@ class Llama : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Llama, "llama", "2.1.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")
+IMLSDK_PLUGIN(Llama, "llama", "2.2.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")

@@ -337,6 +337,10 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     return i;
   }
 
+  // SDK 2.3: forward writes nothing but its outputs (and the KVCache it is handed) and draws no
+  // random numbers: batch parts may run side by side.
+  bool concurrent_forward(bool) const override { return true; }
+
   Json hf_config() const override {
     Json j = {{"architectures", {"GPTNeoXForCausalLM"}}, {"model_type", "gpt_neox"}};
     j.update(neox_schema().schema.write_hf(config_));
@@ -456,4 +460,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.1.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.2.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

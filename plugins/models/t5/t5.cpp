@@ -464,6 +464,10 @@ class T5ForConditionalGeneration : public imlsdk::Model {
     return i;
   }
 
+  // SDK 2.3: forward writes nothing but its outputs (and the KVCache it is handed); in training,
+  // dropout draws from LibTorch's shared generator, whose draws two threads would interleave.
+  bool concurrent_forward(bool training) const override { return !training || config_.dropout_rate == 0; }
+
   Json hf_config() const override {
     Json j = {{"architectures", {"T5ForConditionalGeneration"}}, {"model_type", "t5"}};
     j.update(t5_schema().schema.write_hf(config_));
@@ -633,4 +637,4 @@ class T5 : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(T5, "t5", "2.1.0", "T5 / T5 v1.1 encoder-decoder LM (HF-compatible weights)")
+IMLSDK_PLUGIN(T5, "t5", "2.2.0", "T5 / T5 v1.1 encoder-decoder LM (HF-compatible weights)")

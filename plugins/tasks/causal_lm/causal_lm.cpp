@@ -71,6 +71,10 @@ class CausalLm : public imlsdk::Task {
     return {imlsdk::causal_lm_loss(out.logits, b.labels), b.targets};
   }
 
+  // SDK 2.3: loss, predict and evaluate keep no state but the encoding cache (behind a mutex,
+  // or none) and the tokenizer's own, which is thread-safe: batch parts may run side by side.
+  bool concurrent_calls() const override { return true; }
+
   std::vector<imlsdk::Prediction> predict(imlsdk::Model& model,
                                           const std::vector<const imlsdk::Example*>& xs) const override {
     std::vector<std::vector<int64_t>> prompts;
@@ -229,5 +233,5 @@ class CausalLmPlugin : public imlsdk::TaskPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.1.0",
+IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.2.0",
               "Causal LM: next-token loss on each text, greedy continuation of prompts")

@@ -75,6 +75,10 @@ class Seq2SeqLm : public imlsdk::Task {
     return {imlsdk::token_cross_entropy(out.logits, b.labels), b.targets};
   }
 
+  // SDK 2.3: loss, predict and evaluate keep no state but the encoding cache (behind a mutex,
+  // or none) and the tokenizer's own, which is thread-safe: batch parts may run side by side.
+  bool concurrent_calls() const override { return true; }
+
   std::vector<imlsdk::Prediction> predict(imlsdk::Model& model,
                                           const std::vector<const imlsdk::Example*>& xs) const override {
     std::vector<std::vector<int64_t>> prompts;
@@ -170,5 +174,5 @@ class Seq2SeqLmPlugin : public imlsdk::TaskPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Seq2SeqLmPlugin, "seq2seq_lm", "1.1.0",
+IMLSDK_PLUGIN(Seq2SeqLmPlugin, "seq2seq_lm", "1.2.0",
               "Encoder-decoder LM: prompt in, loss on the answer tokens, greedy decoding")

@@ -60,10 +60,19 @@ struct EvalState {
   // SDK 2.2, set by the host: the task plugin was built against SDK >= 2.2, so its vtable has
   // Task::evaluate (analyses call evaluate_examples(), which checks this).
   bool task_has_evaluate = false;
+  // SDK 2.3, set by the host: evaluate_examples() splits its examples into up to this many
+  // parts that run side by side (imlsdk::run_side_by_side); 1 where the model or the task does
+  // not allow concurrent calls (experiment.streams).
+  int64_t streams = 1;
 };
 
 // The loss and/or the predictions of `xs` under `st`: st.task->evaluate() where the task has it
 // (SDK >= 2.2), else collate + forward + loss and predict(), as Task::evaluate's default does.
+// With st.streams > 1 (SDK 2.3) and at least kMinRowsPerStream examples per part, `xs` is split
+// into contiguous parts evaluated side by side; their losses are combined weighted by their
+// counts and their predictions concatenated in order, so the result is the one-call result up
+// to the float rounding of sums and of logits computed in another batch layout.
+constexpr int64_t kMinRowsPerStream = 8;
 EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
                              bool want_predictions);
 

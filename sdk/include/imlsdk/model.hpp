@@ -81,6 +81,16 @@ class Model : public torch::nn::Module {
   virtual ModelInfo info() const = 0;
   // Architecture config as HF's config.json would write it (saved next to checkpoints).
   virtual Json hf_config() const = 0;
+  // SDK 2.3: may forward() run on two threads at once, on different inputs (and, when
+  // `training`, the backward pass of its outputs too), each call giving exactly what it gives
+  // alone? That needs forward() to write nothing but the tensors it returns (and a KVCache it is
+  // handed) and, in training mode, to draw from no shared random generator (dropout). If so, the
+  // host runs a batch's parts side by side, one core each (experiment.streams; parallel.hpp).
+  // The host calls this only on plugins built against SDK >= 2.3; the default is false.
+  virtual bool concurrent_forward(bool training) const {
+    (void)training;
+    return false;
+  }
 };
 
 struct ModelContext {

@@ -80,6 +80,12 @@ class Task {
   // which calls this only on tasks built against SDK >= 2.2 (analysis.hpp).
   virtual EvalOutput evaluate(Model& model, const std::vector<const Example*>& xs, bool want_loss,
                               bool want_predictions) const;
+  // SDK 2.3: may loss(), predict() and evaluate() run on two threads at once (on different
+  // batches), each call giving what it gives alone? collate() is always called from one thread
+  // at a time. With this and Model::concurrent_forward, the host splits batches into parts that
+  // run side by side (experiment.streams). Called only on plugins built against SDK >= 2.3;
+  // the default is false.
+  virtual bool concurrent_calls() const { return false; }
 };
 
 class TaskPlugin : public Plugin {

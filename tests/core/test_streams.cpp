@@ -1,0 +1,191 @@
+// Batch parts side by side (SDK 2.3, experiment.streams): imlsdk::run_side_by_side runs jobs on
+// threads of their own with the caller's grad mode and rethrows in job order; the trainer splits
+// a micro-batch into parts whose weighted gradients add up to the whole micro-batch's, the same
+// bits in every process, and leaves micro-batches too small to split exactly as before.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "imlsdk/analysis.hpp"
+#include "imlsdk/parallel.hpp"
+#include "imlsdk/text_tokenizer.hpp"
+#include "test_plugins.hpp"
+#include "trainer.hpp"
+
+using namespace imlcore;
+using imlsdk::Json;
+
+namespace {
+
+TEST(SideBySide, RunsEveryJobOnThreadsOfTheirOwnWithTheCallersGradMode) {
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::thread::id> ran(3);
+  std::vector<int> grad(3, -1);
+  std::vector<std::function<void()>> jobs;
+  for (size_t i = 0; i < 3; ++i)
+    jobs.push_back([&, i] {
+      ran[i] = std::this_thread::get_id();
+      grad[i] = at::GradMode::is_enabled() ? 1 : 0;
+    });
+  {
+    at::NoGradGuard no_grad;
+    imlsdk::run_side_by_side(jobs);
+  }
+  EXPECT_EQ(ran[0], caller);
+  EXPECT_NE(ran[1], caller);
+  EXPECT_NE(ran[2], caller);
+  EXPECT_NE(ran[1], ran[2]);
+  EXPECT_EQ(grad, (std::vector<int>{0, 0, 0}));
+  imlsdk::run_side_by_side(jobs);  // grad mode on in the caller: on in every job
+  EXPECT_EQ(grad, (std::vector<int>{1, 1, 1}));
+}
+
+TEST(SideBySide, RethrowsTheFirstJobsExceptionAfterAllEnded) {
+  std::atomic<int> done{0};
+  std::vector<std::function<void()>> jobs = {
+      [&] { ++done; },
+      [&] {
+        ++done;
+        throw std::invalid_argument("job 1");
+      },
+      [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ++done;
+        throw std::runtime_error("job 2");
+      }};
+  try {
+    imlsdk::run_side_by_side(jobs);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "job 1");
+  }
+  EXPECT_EQ(done.load(), 3);
+}
+
+TEST(SideBySide, ACallFromInsideAJobRunsItsJobsOneAfterTheOther) {
+  std::vector<std::thread::id> inner(2);
+  std::thread::id outer_second;
+  std::vector<std::function<void()>> jobs = {[] {}, [&] {
+                                               outer_second = std::this_thread::get_id();
+                                               imlsdk::run_side_by_side({[&] { inner[0] = std::this_thread::get_id(); },
+                                                                         [&] { inner[1] = std::this_thread::get_id(); }});
+                                             }};
+  imlsdk::run_side_by_side(jobs);
+  EXPECT_EQ(inner[0], outer_second);
+  EXPECT_EQ(inner[1], outer_second);
+}
+
+TEST(SideBySide, SplitsEvenly) {
+  using R = std::vector<std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(imlsdk::split_evenly(10, 3), (R{{0, 4}, {4, 7}, {7, 10}}));
+  EXPECT_EQ(imlsdk::split_evenly(2, 5), (R{{0, 1}, {1, 2}}));
+  EXPECT_EQ(imlsdk::split_evenly(7, 1), (R{{0, 7}}));
+  EXPECT_TRUE(imlsdk::split_evenly(0, 2).empty());
+}
+
+// A small random Pythia over 30 words, the causal_lm task and plain SGD (no clipping, constant
+// learning rate 1): after one optimizer step every parameter has moved by minus its gradient.
+struct Rig {
+  std::vector<imlsdk::Example> xs;
+  std::shared_ptr<imlsdk::TextTokenizer> tok;
+  std::shared_ptr<imlsdk::ModelPlugin> pythia = imltest::load_plugin<imlsdk::ModelPlugin>("pythia");
+  std::shared_ptr<imlsdk::TaskPlugin> causal = imltest::load_plugin<imlsdk::TaskPlugin>("causal_lm");
+  std::shared_ptr<imlsdk::OptimizerPlugin> sgd = imltest::load_plugin<imlsdk::OptimizerPlugin>("sgd");
+
+  explicit Rig(int n) {
+    at::manual_seed(11);
+    for (int i = 0; i < n; ++i) {  // texts of 2..9 words: parts get different paddings
+      std::string text;
+      const int64_t len = 2 + (i * 5) % 8;
+      const at::Tensor w = at::randint(0, 30, {len}, at::kLong);
+      for (int64_t k = 0; k < len; ++k) text += " w" + std::to_string(w[k].item<int64_t>());
+      imlsdk::Example x;
+      x.text = text;
+      xs.push_back(x);
+    }
+    std::string all;
+    for (int i = 0; i < 30; ++i) all += " w" + std::to_string(i);
+    tok = imlsdk::TextTokenizer::from_texts({all});
+  }
+
+  // Parameters after one epoch of `batch` examples per micro-batch, `accum` micro-batches per
+  // step, `streams` parts per micro-batch; and the step losses.
+  std::pair<std::vector<at::Tensor>, std::vector<double>> train(int64_t streams, int64_t batch, int64_t accum) {
+    imlsdk::ModelContext mc;
+    mc.vocab_size = tok->vocab_size();
+    mc.pad_id = tok->pad_id();
+    mc.eos_id = tok->eos_id();
+    at::manual_seed(5);
+    auto model = pythia->create(imltest::with_defaults(*pythia, {{"vocab_size", tok->vocab_size()}, {"hidden_size", 32},
+                                                                 {"num_layers", 2}, {"num_heads", 4},
+                                                                 {"intermediate_size", 64}, {"max_position_embeddings", 32}}),
+                                mc);
+    imlsdk::TaskContext tc;
+    tc.tokenizer = tok.get();
+    tc.model = model->info();
+    auto task = causal->create(imltest::with_defaults(*causal, {{"block_size", 16}}), tc);
+    StageConfig st;
+    st.name = "s";
+    st.train_subset = "full";
+    st.epochs = 1;
+    st.training.learning_rate = 1.0;
+    st.training.batch_size = batch;
+    st.training.gradient_accumulation_steps = accum;
+    st.training.lr_scheduler = "constant";
+    st.training.max_grad_norm = 0;
+    st.training.eval_every = 1000;
+    st.optimizer_params = imltest::with_defaults(*sgd);
+    StageRun run;
+    run.stage = &st;
+    run.examples = &xs;
+    run.task = task.get();
+    run.optimizer = sgd.get();
+    run.label = "test";
+    run.streams = streams;
+    std::vector<double> losses;
+    run.on_step = [&](const StepInfo& i) { losses.push_back(i.loss); };
+    train_stage(*model, run);
+    std::vector<at::Tensor> params;
+    for (const auto& p : model->parameters()) params.push_back(p.detach().clone());
+    return {params, losses};
+  }
+};
+
+TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {
+  Rig r(40);
+  // One optimizer step of 2 micro-batches of 20: parts of 10 (2 streams) and 7/7/6 (3 streams).
+  const auto whole = r.train(1, 20, 2);
+  for (int64_t streams : {2, 3}) {
+    SCOPED_TRACE("streams " + std::to_string(streams));
+    const auto split = r.train(streams, 20, 2);
+    ASSERT_EQ(split.second.size(), 1u);
+    EXPECT_NEAR(split.second[0], whole.second[0], 1e-6 * std::abs(whole.second[0]));
+    ASSERT_EQ(split.first.size(), whole.first.size());
+    for (size_t i = 0; i < whole.first.size(); ++i) {
+      // SGD at lr 1 without clipping: the parameters differ exactly by the gradients' difference.
+      const double scale = whole.first[i].abs().max().item<double>();
+      EXPECT_LE((split.first[i] - whole.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale)) << "parameter " << i;
+    }
+    // The same bits in another run (each part's gradient is added in part order).
+    const auto again = r.train(streams, 20, 2);
+    for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], split.first[i])) << "parameter " << i;
+    EXPECT_EQ(again.second, split.second);
+  }
+}
+
+TEST(TrainerStreams, MicroBatchesTooSmallToSplitTrainAsBefore) {
+  Rig r(30);
+  // 15 examples per micro-batch: fewer than 2 x kMinRowsPerStream, so no parts.
+  ASSERT_LT(15, 2 * imlsdk::kMinRowsPerStream);
+  const auto whole = r.train(1, 15, 1);
+  const auto streams = r.train(2, 15, 1);
+  for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(whole.first[i], streams.first[i])) << "parameter " << i;
+  EXPECT_EQ(whole.second, streams.second);
+}
+
+}  // namespace
