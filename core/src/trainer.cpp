@@ -25,51 +25,60 @@ struct MicroResult {
   int64_t units = 0;
 };
 
-// One micro-batch in `parts` parts side by side (experiment.streams): each part's forward pass
-// and loss on a core of its own, then each part's gradient of its loss weighted by its share of
-// the micro-batch's targets, so that the sum is the gradient of the micro-batch's mean loss;
-// the parts' gradients are added to the parameters' in part order (deterministic).
+// One micro-batch in parts side by side (experiment.streams), as imlsdk::side_by_side_plan
+// splits it: each job runs the forward pass and loss of its chunks on a core of its own, then the
+// gradient of its chunks' losses weighted by their shares of the micro-batch's targets, so that
+// the jobs' gradients add up to the gradient of the micro-batch's mean loss; they are added to
+// the parameters' in job order (deterministic).
 MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
-                              const std::vector<const imlsdk::Example*>& examples, int64_t parts, uint64_t seed,
-                              int64_t accum, const std::string& precision, c10::DeviceType device,
-                              std::vector<at::Tensor>& params) {
-  const auto ranges = imlsdk::split_evenly(static_cast<int64_t>(examples.size()), parts);
-  const size_t n = ranges.size();
-  std::vector<imlsdk::Batch> batches;
-  imlsdk::Rng rng(seed);  // collate draws from one generator, part after part
-  for (const auto& r : ranges)
-    batches.push_back(task.collate(std::vector<const imlsdk::Example*>(examples.begin() + r.first, examples.begin() + r.second),
-                                   imlsdk::Phase::Train, rng));
-  std::vector<imlsdk::Loss> losses(n);
+                              const std::vector<const imlsdk::Example*>& examples,
+                              const std::vector<std::vector<std::vector<int64_t>>>& plan, uint64_t seed, int64_t accum,
+                              const std::string& precision, c10::DeviceType device, std::vector<at::Tensor>& params) {
+  const size_t n = plan.size();
+  std::vector<std::vector<imlsdk::Batch>> batches(n);
+  imlsdk::Rng rng(seed);  // collate draws from one generator, chunk after chunk
+  for (size_t j = 0; j < n; ++j)
+    for (const auto& chunk : plan[j]) {
+      std::vector<const imlsdk::Example*> part;
+      part.reserve(chunk.size());
+      for (int64_t i : chunk) part.push_back(examples[static_cast<size_t>(i)]);
+      batches[j].push_back(task.collate(part, imlsdk::Phase::Train, rng));
+    }
+  std::vector<std::vector<imlsdk::Loss>> losses(n);
   std::vector<std::function<void()>> jobs;
-  for (size_t p = 0; p < n; ++p)
-    jobs.push_back([&, p] {
+  for (size_t j = 0; j < n; ++j)
+    jobs.push_back([&, j] {
       PrecisionGuard guard(precision, device);
-      losses[p] = task.loss(model.forward(batches[p].input), batches[p]);
+      for (const auto& b : batches[j]) losses[j].push_back(task.loss(model.forward(b.input), b));
     });
   imlsdk::run_side_by_side(jobs);
   int64_t count = 0;
-  for (const auto& l : losses) count += std::max<int64_t>(0, l.count);
+  for (const auto& ls : losses)
+    for (const auto& l : ls) count += std::max<int64_t>(0, l.count);
   std::vector<std::vector<at::Tensor>> grads(n);
   std::vector<double> scaled_loss(n, 0.0);
   jobs.clear();
-  for (size_t p = 0; p < n; ++p)
-    jobs.push_back([&, p] {
-      if (losses[p].count <= 0 || count <= 0) return;
-      // HF Trainer divides each micro-batch loss by the accumulation steps.
-      const at::Tensor scaled =
-          losses[p].value * (static_cast<double>(losses[p].count) / static_cast<double>(count)) / static_cast<double>(accum);
-      grads[p] = torch::autograd::grad({scaled}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+  for (size_t j = 0; j < n; ++j)
+    jobs.push_back([&, j] {
+      at::Tensor scaled;
+      for (const auto& l : losses[j]) {
+        if (l.count <= 0 || count <= 0) continue;
+        // HF Trainer divides each micro-batch loss by the accumulation steps.
+        const at::Tensor s = l.value * (static_cast<double>(l.count) / static_cast<double>(count)) / static_cast<double>(accum);
+        scaled = scaled.defined() ? scaled + s : s;
+      }
+      if (!scaled.defined()) return;
+      grads[j] = torch::autograd::grad({scaled}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                        /*allow_unused=*/true);
-      scaled_loss[p] = scaled.item<double>();
+      scaled_loss[j] = scaled.item<double>();
     });
   imlsdk::run_side_by_side(jobs);
   MicroResult out;
-  for (size_t p = 0; p < n; ++p) {
-    out.loss += scaled_loss[p];
-    out.units += batches[p].units;
-    for (size_t i = 0; i < grads[p].size(); ++i) {
-      at::Tensor& g = grads[p][i];
+  for (size_t j = 0; j < n; ++j) {
+    out.loss += scaled_loss[j];
+    for (const auto& b : batches[j]) out.units += b.units;
+    for (size_t i = 0; i < grads[j].size(); ++i) {
+      at::Tensor& g = grads[j][i];
       if (!g.defined()) continue;
       at::Tensor& acc = params[i].mutable_grad();
       if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
@@ -164,9 +173,11 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
       double step_loss = 0;
       for (int64_t m = first; m < last; ++m) {
         const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
-        const int64_t parts = std::min<int64_t>(run.streams, static_cast<int64_t>(examples.size()) / imlsdk::kMinRowsPerStream);
-        if (parts > 1) {
-          const MicroResult r = split_micro_batch(model, task, examples, parts, micro_batch_seed(run.batch_seed, epoch, m),
+        const auto plan = run.streams > 1 ? imlsdk::side_by_side_plan(imlsdk::example_sizes(examples), run.streams,
+                                                                       imlsdk::kMinRowsPerStream)
+                                          : std::vector<std::vector<std::vector<int64_t>>>{};
+        if (plan.size() > 1) {
+          const MicroResult r = split_micro_batch(model, task, examples, plan, micro_batch_seed(run.batch_seed, epoch, m),
                                                   accum, t.precision, device, params);
           step_loss += r.loss;
           stats.units += r.units;

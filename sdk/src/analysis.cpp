@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <iterator>
 #include <stdexcept>
 
 namespace imlsdk {
@@ -29,35 +28,44 @@ EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Exampl
     if (st.task_has_evaluate) return st.task->evaluate(*st.model, part, want_loss, want_predictions);
     return st.task->Task::evaluate(*st.model, part, want_loss, want_predictions);
   };
-  const int64_t n = static_cast<int64_t>(xs.size());
-  const int64_t parts = std::min(st.streams, n / kMinRowsPerStream);
-  if (parts <= 1) return one(xs);
-  const auto ranges = split_evenly(n, parts);
-  std::vector<EvalOutput> outs(ranges.size());
+  const auto plan = side_by_side_plan(example_sizes(xs), st.streams, kMinRowsPerStream);
+  if (plan.size() <= 1) return one(xs);
+  // Each job evaluates its chunks one after the other; results go back to the examples' places.
+  std::vector<std::vector<EvalOutput>> outs(plan.size());
   std::vector<std::function<void()>> jobs;
-  for (size_t p = 0; p < ranges.size(); ++p)
-    jobs.push_back([&, p] {
-      outs[p] = one(std::vector<const Example*>(xs.begin() + ranges[p].first, xs.begin() + ranges[p].second));
+  for (size_t j = 0; j < plan.size(); ++j)
+    jobs.push_back([&, j] {
+      for (const auto& chunk : plan[j]) {
+        std::vector<const Example*> part;
+        part.reserve(chunk.size());
+        for (int64_t i : chunk) part.push_back(xs[static_cast<size_t>(i)]);
+        outs[j].push_back(one(part));
+      }
     });
   run_side_by_side(jobs);
   EvalOutput r;
-  if (want_loss) {
-    // sum of count-weighted means, in part order; parts without targets add nothing
-    double sum = 0;
-    int64_t count = 0;
-    for (const auto& o : outs)
-      if (o.loss.count > 0) {
+  double sum = 0;  // count-weighted means, in plan order; parts without targets add nothing
+  int64_t count = 0;
+  if (want_predictions) r.predictions.resize(xs.size());
+  for (size_t j = 0; j < plan.size(); ++j)
+    for (size_t c = 0; c < plan[j].size(); ++c) {
+      EvalOutput& o = outs[j][c];
+      if (want_loss && o.loss.count > 0) {
         sum += o.loss.value.item<double>() * static_cast<double>(o.loss.count);
         count += o.loss.count;
       }
+      if (want_predictions) {
+        if (o.predictions.size() != plan[j][c].size())
+          throw std::runtime_error("task gave " + std::to_string(o.predictions.size()) + " predictions for " +
+                                   std::to_string(plan[j][c].size()) + " examples");
+        for (size_t k = 0; k < o.predictions.size(); ++k)
+          r.predictions[static_cast<size_t>(plan[j][c][k])] = std::move(o.predictions[k]);
+      }
+      r.predictions_from_loss_pass += o.predictions_from_loss_pass;
+    }
+  if (want_loss) {
     r.loss.count = count;
-    r.loss.value = count > 0 ? at::scalar_tensor(sum / static_cast<double>(count), at::kDouble)
-                             : outs.front().loss.value;
-  }
-  for (auto& o : outs) {
-    r.predictions.insert(r.predictions.end(), std::make_move_iterator(o.predictions.begin()),
-                         std::make_move_iterator(o.predictions.end()));
-    r.predictions_from_loss_pass += o.predictions_from_loss_pass;
+    r.loss.value = count > 0 ? at::scalar_tensor(sum / static_cast<double>(count), at::kDouble) : outs[0][0].loss.value;
   }
   return r;
 }

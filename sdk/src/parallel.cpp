@@ -90,4 +90,50 @@ std::vector<std::pair<int64_t, int64_t>> split_evenly(int64_t n, int64_t parts) 
   return out;
 }
 
+std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vector<int64_t>& sizes, int64_t streams,
+                                                                 int64_t min_rows) {
+  const int64_t n = static_cast<int64_t>(sizes.size());
+  const int64_t jobs = std::min(streams, n / std::max<int64_t>(1, min_rows));
+  std::vector<std::vector<std::vector<int64_t>>> plan;
+  auto run = [](int64_t b, int64_t e, const std::vector<int64_t>& order) {
+    return std::vector<int64_t>(order.begin() + b, order.begin() + e);
+  };
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  if (jobs <= 1) {
+    if (n > 0) plan.push_back({order});
+    return plan;
+  }
+  if (n < 2 * jobs * kChunkRows) {
+    for (const auto& [b, e] : split_evenly(n, jobs)) plan.push_back({run(b, e, order)});
+    return plan;
+  }
+  // A job's padded cost: each chunk's rows times its largest size; the wall time is the
+  // slowest job's. Chunks by size only when that saves at least kChunkGain of the contiguous
+  // runs' time (each chunk is one more pass through the model).
+  auto cost = [&](const std::vector<std::vector<int64_t>>& chunks) {
+    int64_t c = 0;
+    for (const auto& chunk : chunks) {
+      int64_t longest = 0;
+      for (int64_t i : chunk) longest = std::max(longest, sizes[static_cast<size_t>(i)]);
+      c += longest * static_cast<int64_t>(chunk.size());
+    }
+    return c;
+  };
+  std::vector<std::vector<std::vector<int64_t>>> contiguous;
+  for (const auto& [b, e] : split_evenly(n, jobs)) contiguous.push_back({run(b, e, order)});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sizes[a] < sizes[b]; });
+  const auto chunks = split_evenly(n, 2 * jobs);
+  for (int64_t j = 0; j < jobs; ++j) {
+    const auto& lo = chunks[static_cast<size_t>(j)];
+    const auto& hi = chunks[static_cast<size_t>(2 * jobs - 1 - j)];
+    plan.push_back({run(lo.first, lo.second, order), run(hi.first, hi.second, order)});
+  }
+  int64_t before = 0, after = 0;
+  for (const auto& job : contiguous) before = std::max(before, cost(job));
+  for (const auto& job : plan) after = std::max(after, cost(job));
+  constexpr double kChunkGain = 0.10;
+  return static_cast<double>(after) <= (1.0 - kChunkGain) * static_cast<double>(before) ? plan : contiguous;
+}
+
 }  // namespace imlsdk

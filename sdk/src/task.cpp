@@ -26,6 +26,13 @@ std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t 
   return out;
 }
 
+std::vector<int64_t> example_sizes(const std::vector<const Example*>& xs) {
+  std::vector<int64_t> out;
+  out.reserve(xs.size());
+  for (const auto* x : xs) out.push_back(static_cast<int64_t>(x->text.size() + x->prompt.size() + x->answer.size()));
+  return out;
+}
+
 std::vector<Prediction> greedy_predictions(Model& model, const Tokenizer& tokenizer,
                                            const std::vector<std::vector<int64_t>>& prompts,
                                            int64_t max_new_tokens) {

@@ -7,7 +7,9 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -86,6 +88,48 @@ TEST(SideBySide, SplitsEvenly) {
   EXPECT_EQ(imlsdk::split_evenly(2, 5), (R{{0, 1}, {1, 2}}));
   EXPECT_EQ(imlsdk::split_evenly(7, 1), (R{{0, 7}}));
   EXPECT_TRUE(imlsdk::split_evenly(0, 2).empty());
+}
+
+TEST(SideBySide, PlansContiguousRunsOrSizeOrderedBalancedChunks) {
+  // Too few rows for two jobs: one chunk in order.
+  auto plan = imlsdk::side_by_side_plan({5, 1, 3}, 2, 2);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0], (std::vector<std::vector<int64_t>>{{0, 1, 2}}));
+  // Fewer than 2 * jobs * kChunkRows: contiguous runs in order, one per job.
+  std::vector<int64_t> sizes;
+  for (int64_t i = 0; i < 20; ++i) sizes.push_back((i * 7) % 10);
+  plan = imlsdk::side_by_side_plan(sizes, 2, 8);
+  ASSERT_EQ(plan.size(), 2u);
+  ASSERT_EQ(plan[0].size(), 1u);
+  EXPECT_EQ(plan[0][0].front(), 0);
+  EXPECT_EQ(plan[1][0].front(), 10);
+  // Enough rows but sizes all alike: chunks would pad no less, so contiguous runs.
+  plan = imlsdk::side_by_side_plan(std::vector<int64_t>(2 * 2 * imlsdk::kChunkRows, 5), 2, 8);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].size(), 1u);
+  EXPECT_EQ(plan[1][0].front(), 2 * imlsdk::kChunkRows);
+  // Sizes that differ: 4 chunks by size (ties by index), job 0 the smallest and the largest.
+  sizes.clear();
+  const int64_t n = 2 * 2 * imlsdk::kChunkRows + 3;
+  for (int64_t i = 0; i < n; ++i) sizes.push_back((i * 37) % 11);
+  plan = imlsdk::side_by_side_plan(sizes, 2, 8);
+  ASSERT_EQ(plan.size(), 2u);
+  ASSERT_EQ(plan[0].size(), 2u);
+  ASSERT_EQ(plan[1].size(), 2u);
+  std::vector<std::vector<int64_t>> in_order = {plan[0][0], plan[1][0], plan[1][1], plan[0][1]};
+  std::vector<int64_t> seen;
+  int64_t last_size = -1, last_index = -1;
+  for (const auto& chunk : in_order)
+    for (int64_t i : chunk) {
+      EXPECT_TRUE(sizes[i] > last_size || (sizes[i] == last_size && i > last_index)) << "item " << i;
+      last_size = sizes[i];
+      last_index = i;
+      seen.push_back(i);
+    }
+  std::sort(seen.begin(), seen.end());
+  for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
+  EXPECT_LE(std::abs(static_cast<int64_t>(plan[0][0].size() + plan[0][1].size()) -
+                     static_cast<int64_t>(plan[1][0].size() + plan[1][1].size())), 1);
 }
 
 // A small random Pythia over 30 words, the causal_lm task and plain SGD (no clipping, constant
@@ -176,6 +220,26 @@ TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {
     for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], split.first[i])) << "parameter " << i;
     EXPECT_EQ(again.second, split.second);
   }
+}
+
+TEST(TrainerStreams, ChunksBySizeGiveTheWholeMicroBatchsGradient) {
+  Rig r(2 * 2 * imlsdk::kChunkRows + 6);
+  // One micro-batch of 70 examples: 2 streams cut it into 4 chunks by text size.
+  const int64_t b = static_cast<int64_t>(r.xs.size());
+  const auto plan = imlsdk::side_by_side_plan(imlsdk::example_sizes(imlsdk::example_refs(r.xs, 0, r.xs.size())), 2,
+                                              imlsdk::kMinRowsPerStream);
+  ASSERT_EQ(plan.size(), 2u);
+  ASSERT_EQ(plan[0].size(), 2u);  // chunked by size
+  const auto whole = r.train(1, b, 1);
+  const auto split = r.train(2, b, 1);
+  ASSERT_EQ(split.second.size(), 1u);
+  EXPECT_NEAR(split.second[0], whole.second[0], 1e-6 * std::abs(whole.second[0]));
+  for (size_t i = 0; i < whole.first.size(); ++i) {
+    const double scale = whole.first[i].abs().max().item<double>();
+    EXPECT_LE((split.first[i] - whole.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale)) << "parameter " << i;
+  }
+  const auto again = r.train(2, b, 1);
+  for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], split.first[i])) << "parameter " << i;
 }
 
 TEST(TrainerStreams, MicroBatchesTooSmallToSplitTrainAsBefore) {

@@ -203,7 +203,8 @@ TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
   EXPECT_TRUE(r.model->concurrent_forward(false));
   at::manual_seed(3);
   std::vector<Example> xs;
-  for (int i = 0; i < 37; ++i) {  // 37: parts of 19/18 (2 streams) and 13/12/12 (3 streams)
+  // 70 examples: 2 streams cut them by size into 4 chunks, 2 per job; 3 streams into 3 runs
+  for (int i = 0; i < 70; ++i) {
     const int64_t len = 2 + i % 6;
     const at::Tensor w = at::randint(0, 40, {len + 2}, at::kLong);
     std::string p, a;
@@ -235,11 +236,18 @@ TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
     // side by side, each part's GEMMs run on one BLAS thread).
     double sum = 0;
     int64_t count = 0;
-    for (const auto& [b, e] : imlsdk::split_evenly(static_cast<int64_t>(xs.size()), streams)) {
-      const auto part = r.task->evaluate(*r.model, imlsdk::example_refs(xs, b, e), true, false);
-      sum += part.loss.value.item<double>() * static_cast<double>(part.loss.count);
-      count += part.loss.count;
-    }
+    const auto all = refs(xs);
+    const auto plan = imlsdk::side_by_side_plan(imlsdk::example_sizes(all), streams, imlsdk::kMinRowsPerStream);
+    EXPECT_EQ(plan.size(), static_cast<size_t>(streams));
+    EXPECT_EQ(plan[0].size(), streams == 2 ? 2u : 1u);
+    for (const auto& job : plan)
+      for (const auto& chunk : job) {
+        std::vector<const Example*> part;
+        for (int64_t i : chunk) part.push_back(all[static_cast<size_t>(i)]);
+        const auto o = r.task->evaluate(*r.model, part, true, false);
+        sum += o.loss.value.item<double>() * static_cast<double>(o.loss.count);
+        count += o.loss.count;
+      }
     EXPECT_NEAR(many.loss.value.item<double>(), sum / static_cast<double>(count), 1e-6 * sum / static_cast<double>(count));
   }
   // Too few examples for two parts of kMinRowsPerStream: one call, the same bits.

@@ -68,10 +68,12 @@ struct EvalState {
 
 // The loss and/or the predictions of `xs` under `st`: st.task->evaluate() where the task has it
 // (SDK >= 2.2), else collate + forward + loss and predict(), as Task::evaluate's default does.
-// With st.streams > 1 (SDK 2.3) and at least kMinRowsPerStream examples per part, `xs` is split
-// into contiguous parts evaluated side by side; their losses are combined weighted by their
-// counts and their predictions concatenated in order, so the result is the one-call result up
-// to the float rounding of sums and of logits computed in another batch layout.
+// With st.streams > 1 (SDK 2.3) and at least kMinRowsPerStream examples per job, `xs` is split
+// as side_by_side_plan (parallel.hpp) says, into chunks that jobs evaluate side by side (big
+// batches by example size, so that each chunk pads less); the chunks' losses are combined
+// weighted by their counts, and their predictions put back in the examples' order, so the result
+// is the one-call result up to the float rounding of sums and of logits computed in another
+// batch layout.
 constexpr int64_t kMinRowsPerStream = 8;
 EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
                              bool want_predictions);

@@ -24,4 +24,17 @@ void run_side_by_side(const std::vector<std::function<void()>>& jobs);
 // most one (the first ones larger); fewer when n < parts, none when n == 0.
 std::vector<std::pair<int64_t, int64_t>> split_evenly(int64_t n, int64_t parts);
 
+// How n items (a batch's examples) are split for side-by-side work: for each of up to `streams`
+// jobs, the chunks it runs one after the other, each chunk a list of item indices. `sizes` are
+// the items' sizes (e.g. text lengths: a proxy for their padded cost); `min_rows` the fewest
+// items a job gets. Fewer than 2 * min_rows items: one job, one chunk, every item in order. With
+// at least 2 * jobs * kChunkRows items, the items may be ordered by size (ties by index) and cut
+// into 2 * jobs chunks, job j taking chunks j and 2 * jobs - 1 - j, so that each chunk pads to
+// sizes close to its own and the jobs get balanced work: done where that cuts the slowest job's
+// padded cost (rows x largest size, summed over its chunks) by at least 10 %. Otherwise each job
+// takes one contiguous run of items in order. A pure function of its arguments (reproducible).
+constexpr int64_t kChunkRows = 16;
+std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vector<int64_t>& sizes, int64_t streams,
+                                                                 int64_t min_rows);
+
 }  // namespace imlsdk
