@@ -6,7 +6,7 @@
 // peer, so that background load hits imlhost and the peer alike. See README.md.
 //
 //   bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]
-//                    [--threads T/B] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]
+//                    [--threads T/B[/sS]] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]
 //                    [--profile] [--env-study] [--env-variants LIST]
 #include <ATen/ATen.h>
 #include <torch/version.h>
@@ -40,7 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]\n"
-    "                        [--threads T/B] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]\n"
+    "                        [--threads T/B[/sS]] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]\n"
     "                        [--profile] [--env-study] [--env-variants LIST]\n";
 
 // The shapes of the training and generation workloads (imlhost's and the peer's).
@@ -77,9 +77,10 @@ Options parse_args(int argc, char** argv) {
       o.study = false;
     } else if (a == "--threads") {
       const std::string v = value();
-      if (std::sscanf(v.c_str(), "%d/%d", &o.threads.torch, &o.threads.blas) != 2 ||
-          o.threads.torch < 1 || o.threads.blas < 1)
-        throw std::invalid_argument("--threads takes T/B, e.g. 1/2 (LibTorch/OpenBLAS threads)");
+      o.threads.streams = 1;
+      if (std::sscanf(v.c_str(), "%d/%d/s%d", &o.threads.torch, &o.threads.blas, &o.threads.streams) < 2 ||
+          o.threads.torch < 1 || o.threads.blas < 1 || o.threads.streams < 1)
+        throw std::invalid_argument("--threads takes T/B or T/B/sS, e.g. 1/2 or 1/2/s2 (LibTorch/OpenBLAS threads, batch parts side by side)");
     } else if (a == "--no-gemm") {
       o.gemm = false;
     } else if (a == "--no-peer") {
@@ -138,8 +139,7 @@ int run_env_study(const Options& opt) {
   if (opt.quick) args.push_back("--quick");
   if (!opt.study) args.push_back("--no-study");
   if (opt.threads.torch > 0)
-    args.insert(args.end(), {"--threads", std::to_string(opt.threads.torch) + "/" +
-                                              std::to_string(opt.threads.blas)});
+    args.insert(args.end(), {"--threads", opt.threads.label()});
   bench::run_env_study("/proc/self/exe", args, 2, opt.env_variants);
   return 0;
 }
@@ -219,11 +219,12 @@ int main(int argc, char** argv) try {
   info.configure_threads = imlcore::configure_threads(0);
   info.allocator = allocator_in_use();
   const bench::Blas blas;
-  const ThreadSetup host{at::get_num_threads(), blas.get_threads ? blas.get_threads() : info.cores};
+  // imlhost's default experiment.streams on the CPU: 2 (batches in 2 parts side by side).
+  const ThreadSetup host{at::get_num_threads(), blas.get_threads ? blas.get_threads() : info.cores, 2};
   std::vector<ThreadSetup> setups = {opt.threads.torch > 0 ? opt.threads : host};
   if (opt.study && opt.threads.torch == 0) {
     const int n = info.cores;
-    for (ThreadSetup s : {ThreadSetup{n, n}, ThreadSetup{1, n}, ThreadSetup{n, 1}, ThreadSetup{1, 1}})
+    for (ThreadSetup s : {ThreadSetup{1, n, 1}, ThreadSetup{n, n}, ThreadSetup{n, 1}, ThreadSetup{1, 1}})
       if (std::none_of(setups.begin(), setups.end(),
                        [&](const ThreadSetup& t) { return t.label() == s.label(); }))
         setups.push_back(s);

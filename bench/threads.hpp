@@ -28,13 +28,24 @@ struct Blas {
   }
 };
 
+// Batch parts the model workloads run side by side (imlsdk::run_side_by_side), as the host's
+// experiment.streams does; set by ThreadSetup::apply.
+inline int& current_streams() {
+  static int streams = 1;
+  return streams;
+}
+
 struct ThreadSetup {
-  int torch = 1, blas = 1;
-  // "t2/b1" = LibTorch 2 threads, OpenBLAS 1.
-  std::string label() const { return "t" + std::to_string(torch) + "/b" + std::to_string(blas); }
+  int torch = 1, blas = 1, streams = 1;
+  // "t2/b1" = LibTorch 2 threads, OpenBLAS 1; "t1/b2/s2" = and each batch in 2 parts side by side
+  // (OpenBLAS's threads divided among them while they run).
+  std::string label() const {
+    return "t" + std::to_string(torch) + "/b" + std::to_string(blas) + (streams > 1 ? "/s" + std::to_string(streams) : "");
+  }
   void apply(const Blas& b) const {
     at::set_num_threads(torch);
     if (b.set_threads) b.set_threads(blas);
+    current_streams() = streams;
   }
 };
 

@@ -1,6 +1,7 @@
 #include "workloads.hpp"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,6 +11,10 @@
 #include <filesystem>
 #include <random>
 #include <stdexcept>
+
+#include "imlsdk/analysis.hpp"
+#include "imlsdk/parallel.hpp"
+#include "threads.hpp"
 
 namespace bench {
 
@@ -125,6 +130,7 @@ TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model,
 }
 
 void TrainRig::step() {
+  if (current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream) return step_side_by_side();
   model_->train();
   auto t = Clock::now();
   auto mark = [&](int phase) {
@@ -141,6 +147,62 @@ void TrainRig::step() {
   mark(1);
   loss.backward();
   (void)loss.item<double>();
+  mark(2);
+  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
+  mark(3);
+  optimizer_->step(/*lr=*/5e-5);
+  mark(4);
+  for (auto& p : params_) p.mutable_grad().reset();
+  mark(5);
+}
+
+// The host trainer's step with experiment.streams (core/src/trainer.cpp): the batch's rows in
+// current_streams() contiguous parts, each part's forward and loss side by side, then each
+// part's gradient of its loss weighted by its share of the targets, added in part order.
+// Phases: "forward" holds forward + loss, "backward" the parts' gradients and their sum.
+void TrainRig::step_side_by_side() {
+  model_->train();
+  auto t = Clock::now();
+  auto mark = [&](int phase) {
+    const auto now = Clock::now();
+    phases_[phase] = std::chrono::duration<double>(now - t).count();
+    t = now;
+  };
+  const auto ranges = imlsdk::split_evenly(batch_.input_ids.size(0), current_streams());
+  const size_t n = ranges.size();
+  std::vector<at::Tensor> losses(n), counts(n);
+  std::vector<std::function<void()>> jobs;
+  for (size_t p = 0; p < n; ++p)
+    jobs.push_back([&, p] {
+      const int64_t b = ranges[p].first, len = ranges[p].second - ranges[p].first;
+      imlsdk::ModelInput args;
+      args.input_ids = batch_.input_ids.narrow(0, b, len);
+      args.attention_mask = batch_.attention_mask.narrow(0, b, len);
+      const at::Tensor labels = batch_.labels.narrow(0, b, len);
+      losses[p] = imlsdk::causal_lm_loss(model_->forward(args).logits, labels);
+      counts[p] = labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum();
+    });
+  imlsdk::run_side_by_side(jobs);
+  mark(0);
+  phases_[1] = 0;
+  double total = 0;
+  for (const auto& c : counts) total += c.item<double>();
+  std::vector<std::vector<at::Tensor>> grads(n);
+  jobs.clear();
+  for (size_t p = 0; p < n; ++p)
+    jobs.push_back([&, p] {
+      const at::Tensor scaled = losses[p] * (counts[p].item<double>() / total);
+      grads[p] = torch::autograd::grad({scaled}, params_, {}, false, false, true);
+    });
+  imlsdk::run_side_by_side(jobs);
+  for (size_t p = 0; p < n; ++p)
+    for (size_t i = 0; i < params_.size(); ++i) {
+      at::Tensor& g = grads[p][i];
+      if (!g.defined()) continue;
+      at::Tensor& acc = params_[i].mutable_grad();
+      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
+      else acc.add_(g);
+    }
   mark(2);
   imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
   mark(3);
@@ -206,9 +268,25 @@ Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Mode
     imlsdk::GenerateOptions o;
     o.max_new_tokens = new_tokens;
     o.pad_id = 0;
-    auto out = imlsdk::greedy_generate(*model, ids, o);
-    if (out.size() != ids.size() || out[0].size() != static_cast<size_t>(new_tokens))
-      throw std::runtime_error("greedy_generate returned the wrong number of tokens");
+    // With streams: the prompts in contiguous parts generated side by side, as the host's
+    // evaluation splits a batch (imlsdk::evaluate_examples).
+    const int64_t n = static_cast<int64_t>(ids.size());
+    const auto ranges = imlsdk::split_evenly(n, current_streams() > 1 && n >= 2 * imlsdk::kMinRowsPerStream ? current_streams() : 1);
+    std::vector<std::vector<std::vector<int64_t>>> outs(ranges.size());
+    std::vector<std::function<void()>> jobs;
+    for (size_t p = 0; p < ranges.size(); ++p)
+      jobs.push_back([&, p] {
+        const std::vector<std::vector<int64_t>> part(ids.begin() + ranges[p].first, ids.begin() + ranges[p].second);
+        outs[p] = imlsdk::greedy_generate(*model, part, o);
+      });
+    imlsdk::run_side_by_side(jobs);
+    size_t rows = 0;
+    for (const auto& out : outs) {
+      rows += out.size();
+      if (out.empty() || out[0].size() != static_cast<size_t>(new_tokens))
+        throw std::runtime_error("greedy_generate returned the wrong number of tokens");
+    }
+    if (rows != ids.size()) throw std::runtime_error("greedy_generate returned the wrong number of rows");
   };
   return w;
 }

@@ -58,6 +58,7 @@ class TrainRig {
   const PhaseTimes& last_phases() const { return phases_; }
 
  private:
+  void step_side_by_side();
   std::shared_ptr<imlsdk::Model> model_;
   std::unique_ptr<imlsdk::Optimizer> optimizer_;
   std::vector<at::Tensor> params_;

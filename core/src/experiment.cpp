@@ -217,7 +217,11 @@ class SeedRun {
   void evaluate(const StageConfig& st, int64_t epoch, const Json& s2, const imlsdk::Task& task,
                 const SeedData& d, const imlsdk::Tokenizer* tok) {
     imlsdk::EvalState state{point(st.name, epoch, 0, 0, s2), model_.get(), &task, &d.split, tok, st.training.eval_batch_size,
-                            s_.task_has_evaluate, streams_for(task, false)};
+                            s_.task_has_evaluate};
+    struct Streams {  // evaluate_examples' side-by-side jobs for this pass, 1 again after it
+      explicit Streams(int64_t n) { imlsdk::set_evaluation_streams(n); }
+      ~Streams() { imlsdk::set_evaluation_streams(1); }
+    } streams(streams_for(task, false));
     std::map<std::string, Json> by_set;
     std::vector<std::string> order;
     for (auto& a : analyses_)

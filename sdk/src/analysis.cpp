@@ -5,6 +5,7 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <stdexcept>
 
@@ -20,6 +21,13 @@ void require_known_names(const std::vector<std::string>& names, const std::vecto
     }
 }
 
+namespace {
+std::atomic<int64_t> g_evaluation_streams{1};
+}  // namespace
+
+void set_evaluation_streams(int64_t streams) { g_evaluation_streams = std::max<int64_t>(1, streams); }
+int64_t evaluation_streams() { return g_evaluation_streams.load(); }
+
 EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Example*>& xs, bool want_loss,
                              bool want_predictions) {
   if (st.task == nullptr || st.model == nullptr) throw std::invalid_argument("evaluate_examples: no task or model");
@@ -28,7 +36,7 @@ EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Exampl
     if (st.task_has_evaluate) return st.task->evaluate(*st.model, part, want_loss, want_predictions);
     return st.task->Task::evaluate(*st.model, part, want_loss, want_predictions);
   };
-  const auto plan = side_by_side_plan(example_sizes(xs), st.streams, kMinRowsPerStream);
+  const auto plan = side_by_side_plan(example_sizes(xs), evaluation_streams(), kMinRowsPerStream);
   if (plan.size() <= 1) return one(xs);
   // Each job evaluates its chunks one after the other; results go back to the examples' places.
   std::vector<std::vector<EvalOutput>> outs(plan.size());

@@ -194,7 +194,7 @@ TEST(CausalLmEvaluate, EvaluateExamplesCallsItOnlyForTasksThatHaveIt) {
   EXPECT_EQ(with.loss.value.item<double>(), without.loss.value.item<double>());
 }
 
-// SDK 2.3: with EvalState::streams > 1, evaluate_examples splits the examples into parts that run
+// SDK 2.3: with evaluation_streams() > 1, evaluate_examples splits the examples into parts that run
 // side by side; the answers must be the one-call answers, the loss the parts' losses (each as
 // evaluate() gives it for that part alone) combined by their counts, the same in every call.
 TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
@@ -221,7 +221,7 @@ TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
   const auto one = imlsdk::evaluate_examples(st, refs(xs), true, true);
   for (int64_t streams : {2, 3}) {
     SCOPED_TRACE("streams " + std::to_string(streams));
-    st.streams = streams;
+    imlsdk::set_evaluation_streams(streams);
     const auto many = imlsdk::evaluate_examples(st, refs(xs), true, true);
     ASSERT_EQ(many.predictions.size(), xs.size());
     for (size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(many.predictions[i].tokens, one.predictions[i].tokens) << "example " << i;
@@ -252,11 +252,12 @@ TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
   }
   // Too few examples for two parts of kMinRowsPerStream: one call, the same bits.
   const std::vector<Example> few(xs.begin(), xs.begin() + 2 * imlsdk::kMinRowsPerStream - 1);
-  st.streams = 1;
+  imlsdk::set_evaluation_streams(1);
   const auto few_one = imlsdk::evaluate_examples(st, refs(few), true, true);
-  st.streams = 2;
+  imlsdk::set_evaluation_streams(2);
   const auto few_two = imlsdk::evaluate_examples(st, refs(few), true, true);
   EXPECT_EQ(few_two.loss.value.item<double>(), few_one.loss.value.item<double>());
+  imlsdk::set_evaluation_streams(1);
 }
 
 TEST(CausalLmEvaluate, PromptsWithoutRoomForTheAnswerAreRefusedAsGenerationRefusesThem) {

@@ -60,15 +60,19 @@ struct EvalState {
   // SDK 2.2, set by the host: the task plugin was built against SDK >= 2.2, so its vtable has
   // Task::evaluate (analyses call evaluate_examples(), which checks this).
   bool task_has_evaluate = false;
-  // SDK 2.3, set by the host: evaluate_examples() splits its examples into up to this many
-  // parts that run side by side (imlsdk::run_side_by_side); 1 where the model or the task does
-  // not allow concurrent calls (experiment.streams).
-  int64_t streams = 1;
 };
+
+// SDK 2.3: how many jobs evaluate_examples() splits a batch into (imlsdk::run_side_by_side). Set
+// by the host around each evaluation pass: experiment.streams where the model and the task allow
+// concurrent calls (Model::concurrent_forward, Task::concurrent_calls), else 1. Process-wide,
+// not an EvalState field, so that analyses built against 2.2 that pass on a copy of their
+// EvalState (whose layout ends before any new field) work unchanged. Values < 1 count as 1.
+void set_evaluation_streams(int64_t streams);
+int64_t evaluation_streams();
 
 // The loss and/or the predictions of `xs` under `st`: st.task->evaluate() where the task has it
 // (SDK >= 2.2), else collate + forward + loss and predict(), as Task::evaluate's default does.
-// With st.streams > 1 (SDK 2.3) and at least kMinRowsPerStream examples per job, `xs` is split
+// With evaluation_streams() > 1 (SDK 2.3) and at least kMinRowsPerStream examples per job, `xs` is split
 // as side_by_side_plan (parallel.hpp) says, into chunks that jobs evaluate side by side (big
 // batches by example size, so that each chunk pads less); the chunks' losses are combined
 // weighted by their counts, and their predictions put back in the examples' order, so the result
