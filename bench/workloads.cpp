@@ -130,7 +130,6 @@ TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model,
 }
 
 void TrainRig::step() {
-  if (current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream) return step_side_by_side();
   model_->train();
   auto t = Clock::now();
   auto mark = [&](int phase) {
@@ -138,6 +137,20 @@ void TrainRig::step() {
     phases_[phase] = std::chrono::duration<double>(now - t).count();
     t = now;
   };
+  if (current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream) {
+    step_side_by_side(mark);
+  } else {
+    forward_backward(mark);
+  }
+  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
+  mark(3);
+  optimizer_->step(/*lr=*/5e-5);
+  mark(4);
+  for (auto& p : params_) p.mutable_grad().reset();
+  mark(5);
+}
+
+void TrainRig::forward_backward(const std::function<void(int)>& mark) {
   imlsdk::ModelInput args;
   args.input_ids = batch_.input_ids;
   args.attention_mask = batch_.attention_mask;
@@ -148,26 +161,13 @@ void TrainRig::step() {
   loss.backward();
   (void)loss.item<double>();
   mark(2);
-  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
-  mark(3);
-  optimizer_->step(/*lr=*/5e-5);
-  mark(4);
-  for (auto& p : params_) p.mutable_grad().reset();
-  mark(5);
 }
 
 // The host trainer's step with experiment.streams (core/src/trainer.cpp): the batch's rows in
 // current_streams() contiguous parts, each part's forward and loss side by side, then each
 // part's gradient of its loss weighted by its share of the targets, added in part order.
 // Phases: "forward" holds forward + loss, "backward" the parts' gradients and their sum.
-void TrainRig::step_side_by_side() {
-  model_->train();
-  auto t = Clock::now();
-  auto mark = [&](int phase) {
-    const auto now = Clock::now();
-    phases_[phase] = std::chrono::duration<double>(now - t).count();
-    t = now;
-  };
+void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
   const auto ranges = imlsdk::split_evenly(batch_.input_ids.size(0), current_streams());
   const size_t n = ranges.size();
   std::vector<at::Tensor> losses(n), counts(n);
@@ -204,12 +204,6 @@ void TrainRig::step_side_by_side() {
       else acc.add_(g);
     }
   mark(2);
-  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
-  mark(3);
-  optimizer_->step(/*lr=*/5e-5);
-  mark(4);
-  for (auto& p : params_) p.mutable_grad().reset();
-  mark(5);
 }
 
 // ---- workloads ------------------------------------------------------------------------------

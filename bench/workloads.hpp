@@ -58,7 +58,8 @@ class TrainRig {
   const PhaseTimes& last_phases() const { return phases_; }
 
  private:
-  void step_side_by_side();
+  void forward_backward(const std::function<void(int)>& mark);   // one batch
+  void step_side_by_side(const std::function<void(int)>& mark);  // in parts (experiment.streams)
   std::shared_ptr<imlsdk::Model> model_;
   std::unique_ptr<imlsdk::Optimizer> optimizer_;
   std::vector<at::Tensor> params_;

@@ -67,6 +67,16 @@ struct Rig {
                                                                      {"max_new_tokens", kSteps}}),
                                tc);
   }
+
+  // What the host hands an analysis: this model and task, a task with evaluate() (SDK >= 2.2).
+  imlsdk::EvalState state(const imlsdk::DataSplit& split) const {
+    imlsdk::EvalState st;
+    st.model = model.get();
+    st.task = task.get();
+    st.data = &split;
+    st.task_has_evaluate = true;
+    return st;
+  }
 };
 
 Example example(const std::string& prompt, const std::string& answer) {
@@ -178,11 +188,7 @@ TEST(CausalLmEvaluate, EvaluateExamplesCallsItOnlyForTasksThatHaveIt) {
   }
   ASSERT_EQ(xs.size(), 3u);
   imlsdk::DataSplit split;
-  imlsdk::EvalState st;
-  st.model = r.model.get();
-  st.task = r.task.get();
-  st.data = &split;
-  st.task_has_evaluate = true;
+  imlsdk::EvalState st = r.state(split);
   const auto with = imlsdk::evaluate_examples(st, refs(xs), true, true);
   st.task_has_evaluate = false;  // a task plugin built against SDK 2.1
   const auto without = imlsdk::evaluate_examples(st, refs(xs), true, true);
@@ -213,11 +219,7 @@ TEST_P(TextTaskEvaluate, StreamsGiveTheOneCallAnswersAndThePartsCombinedLoss) {
     xs.push_back(example(p, a));
   }
   imlsdk::DataSplit split;
-  imlsdk::EvalState st;
-  st.model = r.model.get();
-  st.task = r.task.get();
-  st.data = &split;
-  st.task_has_evaluate = true;
+  imlsdk::EvalState st = r.state(split);
   const auto one = imlsdk::evaluate_examples(st, refs(xs), true, true);
   for (int64_t streams : {2, 3}) {
     SCOPED_TRACE("streams " + std::to_string(streams));
