@@ -143,9 +143,10 @@ struct Rig {
 
   explicit Rig(int n) {
     at::manual_seed(11);
-    for (int i = 0; i < n; ++i) {  // texts of 2..9 words: parts get different paddings
+    const at::Tensor lens = at::randint(2, 10, {n}, at::kLong);
+    for (int i = 0; i < n; ++i) {  // texts of 2..9 random words: parts get different target counts
       std::string text;
-      const int64_t len = 2 + (i * 5) % 8;
+      const int64_t len = lens[i].item<int64_t>();
       const at::Tensor w = at::randint(0, 30, {len}, at::kLong);
       for (int64_t k = 0; k < len; ++k) text += " w" + std::to_string(w[k].item<int64_t>());
       imlsdk::Example x;
@@ -201,12 +202,15 @@ struct Rig {
 };
 
 TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {
-  Rig r(40);
-  // One optimizer step of 2 micro-batches of 20: parts of 10 (2 streams) and 7/7/6 (3 streams).
-  const auto whole = r.train(1, 20, 2);
+  Rig r(48);
+  // One optimizer step of 2 micro-batches of 24: contiguous parts of 12 (2 streams) and 8 (3).
+  for (int64_t streams : {2, 3})
+    EXPECT_EQ(imlsdk::side_by_side_plan(std::vector<int64_t>(24, 1), streams, imlsdk::kMinRowsPerStream).size(),
+              static_cast<size_t>(streams));
+  const auto whole = r.train(1, 24, 2);
   for (int64_t streams : {2, 3}) {
     SCOPED_TRACE("streams " + std::to_string(streams));
-    const auto split = r.train(streams, 20, 2);
+    const auto split = r.train(streams, 24, 2);
     ASSERT_EQ(split.second.size(), 1u);
     EXPECT_NEAR(split.second[0], whole.second[0], 1e-6 * std::abs(whole.second[0]));
     ASSERT_EQ(split.first.size(), whole.first.size());
@@ -216,7 +220,7 @@ TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {
       EXPECT_LE((split.first[i] - whole.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale)) << "parameter " << i;
     }
     // The same bits in another run (each part's gradient is added in part order).
-    const auto again = r.train(streams, 20, 2);
+    const auto again = r.train(streams, 24, 2);
     for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], split.first[i])) << "parameter " << i;
     EXPECT_EQ(again.second, split.second);
   }
