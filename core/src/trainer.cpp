@@ -55,6 +55,14 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
   int64_t count = 0;
   for (const auto& ls : losses)
     for (const auto& l : ls) count += std::max<int64_t>(0, l.count);
+  // Gradients of the parameters that take one (a frozen parameter would make autograd::grad throw).
+  std::vector<at::Tensor> trainable;
+  std::vector<size_t> trainable_at;
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].requires_grad()) {
+      trainable.push_back(params[i]);
+      trainable_at.push_back(i);
+    }
   std::vector<std::vector<at::Tensor>> grads(n);
   std::vector<double> scaled_loss(n, 0.0);
   jobs.clear();
@@ -68,7 +76,7 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
         scaled = scaled.defined() ? scaled + s : s;
       }
       if (!scaled.defined()) return;
-      grads[j] = torch::autograd::grad({scaled}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+      grads[j] = torch::autograd::grad({scaled}, trainable, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                        /*allow_unused=*/true);
       scaled_loss[j] = scaled.item<double>();
     });
@@ -80,7 +88,7 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
     for (size_t i = 0; i < grads[j].size(); ++i) {
       at::Tensor& g = grads[j][i];
       if (!g.defined()) continue;
-      at::Tensor& acc = params[i].mutable_grad();
+      at::Tensor& acc = params[trainable_at[i]].mutable_grad();
       if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
       else acc.add_(g);
     }

@@ -160,7 +160,8 @@ struct Rig {
 
   // Parameters after one epoch of `batch` examples per micro-batch, `accum` micro-batches per
   // step, `streams` parts per micro-batch; and the step losses.
-  std::pair<std::vector<at::Tensor>, std::vector<double>> train(int64_t streams, int64_t batch, int64_t accum) {
+  std::pair<std::vector<at::Tensor>, std::vector<double>> train(int64_t streams, int64_t batch, int64_t accum,
+                                                                bool freeze_first = false) {
     imlsdk::ModelContext mc;
     mc.vocab_size = tok->vocab_size();
     mc.pad_id = tok->pad_id();
@@ -170,6 +171,7 @@ struct Rig {
                                                                  {"num_layers", 2}, {"num_heads", 4},
                                                                  {"intermediate_size", 64}, {"max_position_embeddings", 32}}),
                                 mc);
+    if (freeze_first) model->parameters()[0].requires_grad_(false);
     imlsdk::TaskContext tc;
     tc.tokenizer = tok.get();
     tc.model = model->info();
@@ -244,6 +246,18 @@ TEST(TrainerStreams, ChunksBySizeGiveTheWholeMicroBatchsGradient) {
   }
   const auto again = r.train(2, b, 1);
   for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], split.first[i])) << "parameter " << i;
+}
+
+TEST(TrainerStreams, AFrozenParameterStaysFrozenWithParts) {
+  Rig r(48);
+  const auto whole = r.train(1, 24, 2, /*freeze_first=*/true);
+  const auto split = r.train(2, 24, 2, /*freeze_first=*/true);
+  const auto moving = r.train(2, 24, 2);
+  EXPECT_TRUE(at::equal(split.first[0], whole.first[0]));
+  EXPECT_FALSE(at::equal(moving.first[0], whole.first[0]));  // it does move when not frozen
+  for (size_t i = 1; i < whole.first.size(); ++i)
+    EXPECT_LE((split.first[i] - whole.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, whole.first[i].abs().max().item<double>()))
+        << "parameter " << i;
 }
 
 TEST(TrainerStreams, MicroBatchesTooSmallToSplitTrainAsBefore) {
