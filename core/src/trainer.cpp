@@ -25,6 +25,13 @@ struct MicroResult {
   int64_t units = 0;
 };
 
+// The training loss of one batch: forward + loss, or (StageRun::head_loss) the task's loss
+// from the head's input and the model's linear head, without the logits.
+imlsdk::Loss forward_loss(imlsdk::Model& model, const imlsdk::Task& task, const imlsdk::Batch& b, bool head_loss) {
+  if (head_loss) return task.head_loss(model.forward_head_input(b.input), model.linear_head(), b);
+  return task.loss(model.forward(b.input), b);
+}
+
 // One micro-batch in parts side by side (experiment.streams), as imlsdk::side_by_side_plan
 // splits it: each job runs the forward pass and loss of its chunks on a core of its own, then the
 // gradient of its chunks' losses weighted by their shares of the micro-batch's targets, so that
@@ -33,7 +40,8 @@ struct MicroResult {
 MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
                               const std::vector<const imlsdk::Example*>& examples,
                               const std::vector<std::vector<std::vector<int64_t>>>& plan, uint64_t seed, int64_t accum,
-                              const std::string& precision, c10::DeviceType device, std::vector<at::Tensor>& params) {
+                              const std::string& precision, bool head_loss, c10::DeviceType device,
+                              std::vector<at::Tensor>& params) {
   const size_t n = plan.size();
   std::vector<std::vector<imlsdk::Batch>> batches(n);
   imlsdk::Rng rng(seed);  // collate draws from one generator, chunk after chunk
@@ -49,7 +57,7 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
   for (size_t j = 0; j < n; ++j)
     jobs.push_back([&, j] {
       PrecisionGuard guard(precision, device);
-      for (const auto& b : batches[j]) losses[j].push_back(task.loss(model.forward(b.input), b));
+      for (const auto& b : batches[j]) losses[j].push_back(forward_loss(model, task, b, head_loss));
     });
   imlsdk::run_side_by_side(jobs);
   int64_t count = 0;
@@ -186,7 +194,7 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
                                           : std::vector<std::vector<std::vector<int64_t>>>{};
         if (plan.size() > 1) {
           const MicroResult r = split_micro_batch(model, task, examples, plan, micro_batch_seed(run.batch_seed, epoch, m),
-                                                  accum, t.precision, device, params);
+                                                  accum, t.precision, run.head_loss, device, params);
           step_loss += r.loss;
           stats.units += r.units;
           continue;
@@ -196,9 +204,8 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
         at::Tensor loss;
         {  // training.precision: bf16 autocasts the forward pass and the loss, not the backward
           PrecisionGuard precision(t.precision, device);
-          imlsdk::ModelOutput out = model.forward(batch.input);                     // forward
-          // HF Trainer divides each micro-batch loss by the accumulation steps.
-          loss = task.loss(out, batch).value / static_cast<double>(accum);          // loss
+          // forward + loss. HF Trainer divides each micro-batch loss by the accumulation steps.
+          loss = forward_loss(model, task, batch, run.head_loss).value / static_cast<double>(accum);
         }
         loss.backward();                                                            // backward
         step_loss += loss.item<double>();

@@ -45,6 +45,10 @@ struct StageRun {
   uint64_t batch_seed = 0;  // seeds each micro-batch's Rng (online sampling), with epoch and index
   // Parts each micro-batch is split into, computed side by side (experiment.streams; 1 = whole).
   int64_t streams = 1;
+  // The loss from the head's input (Task::head_loss of Model::forward_head_input) instead of
+  // forward() + loss(): set where both plugins have SDK >= 2.4, the model's head is a linear map
+  // and training is fp32.
+  bool head_loss = false;
   std::string label;        // progress-bar label
   std::function<void(const StepInfo&)> on_step;  // after every optimizer step
   std::function<void(int64_t epoch)> on_eval;    // after an evaluation epoch (0: stage of 0 epochs)

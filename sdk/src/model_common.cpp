@@ -76,6 +76,73 @@ torch::Tensor full_precision(const torch::Tensor& logits) {
   return t == at::kFloat || t == at::kDouble ? logits : logits.to(at::kFloat);
 }
 
+// Mean cross-entropy of scale * hidden @ weight^T [N, V] against targets [N] (-100 ignored),
+// over the kept rows only, row block by row block (linear_cross_entropy). With a gradient, each
+// block's (softmax - onehot) * scale / count goes into the gradients of the kept rows of hidden
+// (block @ weight) and of weight (+= block^T @ rows) while the block is in cache; the backward
+// pass only scales those two and puts the rows back in place. The block is big enough that
+// re-reading the weight once per block costs less than the logits' traffic it saves.
+struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& hidden,
+                               const torch::Tensor& weight, const torch::Tensor& targets, double scale,
+                               bool grad_hidden, bool grad_weight) {
+    const int64_t N = hidden.size(0), C = hidden.size(1), V = weight.size(0);
+    const torch::Tensor kept = targets.ne(-100).nonzero().squeeze(1);  // [K]
+    const int64_t K = kept.numel();
+    const torch::Tensor h = K == N ? hidden.contiguous() : hidden.index_select(0, kept);
+    const torch::Tensor t = (K == N ? targets : targets.index_select(0, kept)).unsqueeze(1);  // [K, 1]
+    const int64_t rows = hidden.device().is_cpu()
+                             ? std::max({int64_t{16}, (int64_t{1} << 17) / std::max<int64_t>(1, V), 4 * C})
+                             : std::max<int64_t>(1, K);
+    const double w = K > 0 ? scale / static_cast<double>(K) : 0.0;  // d loss / d logit of a kept row
+    torch::Tensor picked = at::empty({K}, hidden.options());
+    torch::Tensor gh = grad_hidden ? at::empty({K, C}, hidden.options()) : torch::Tensor();
+    torch::Tensor gw = grad_weight ? at::zeros({V, C}, weight.options()) : torch::Tensor();
+    torch::Tensor buf = at::empty({std::min(rows, K), V}, hidden.options());
+    const torch::Tensor minus_w = at::full({std::min(rows, K), 1}, -w, hidden.options());
+    const torch::Tensor wt = weight.t();
+    for (int64_t r0 = 0; r0 < K; r0 += rows) {
+      const int64_t n = std::min(rows, K - r0);
+      torch::Tensor z = buf.narrow(0, 0, n);
+      const torch::Tensor hb = h.narrow(0, r0, n), tb = t.narrow(0, r0, n);
+      at::mm_out(z, hb, wt);
+      if (scale != 1.0) z.mul_(scale);
+      const torch::Tensor lse = at::logsumexp(z, {1}, /*keepdim=*/true);  // [n, 1]
+      picked.narrow(0, r0, n).copy_((z.gather(1, tb) - lse).squeeze(1));
+      if (!grad_hidden && !grad_weight) continue;
+      z.sub_(lse).exp_().mul_(w).scatter_add_(1, tb, minus_w.narrow(0, 0, n));  // d loss / d (h @ W^T)
+      if (grad_hidden) {
+        torch::Tensor out = gh.narrow(0, r0, n);
+        at::mm_out(out, z, weight);
+      }
+      if (grad_weight) gw.addmm_(z.t(), hb);
+    }
+    ctx->save_for_backward({gh, gw, kept});
+    ctx->saved_data["rows"] = N;
+    ctx->saved_data["kept_all"] = K == N;
+    return -picked.sum() / static_cast<double>(K);  // 0 / 0 = nan without a kept row, as the mean over none
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& g = grad_out[0];
+    const bool one = g.device().is_cpu() && g.item<double>() == 1.0;
+    torch::Tensor gh, gw;
+    if (saved[0].defined()) {
+      torch::Tensor rows = one ? saved[0] : saved[0] * g;
+      if (ctx->saved_data["kept_all"].toBool()) {
+        gh = rows;
+      } else {
+        gh = at::zeros({ctx->saved_data["rows"].toInt(), rows.size(1)}, rows.options());
+        gh.index_copy_(0, saved[2], rows);
+      }
+    }
+    if (saved[1].defined()) gw = one ? saved[1] : saved[1] * g;
+    return {gh, gw, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -92,6 +159,35 @@ torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tens
   const int64_t V = logits.size(-1);
   return CrossEntropy::apply(full_precision(logits).reshape({-1, V}),
                              labels.reshape({-1}).to(logits.device()));
+}
+
+torch::Tensor linear_cross_entropy(const torch::Tensor& hidden, const LinearHead& head,
+                                   const torch::Tensor& targets) {
+  if (!head.weight.defined()) throw std::invalid_argument("linear_cross_entropy: the head has no weight");
+  const int64_t C = hidden.size(-1);
+  if (head.weight.dim() != 2 || head.weight.size(1) != C)
+    throw std::invalid_argument("linear_cross_entropy: head weight [V, " + std::to_string(C) + "] expected");
+  // Half-precision inputs (autocast) are upcast, as full_precision does for logits.
+  const torch::Tensor h = full_precision(hidden).reshape({-1, C});
+  const torch::Tensor w = head.weight.scalar_type() == h.scalar_type() ? head.weight : head.weight.to(h.scalar_type());
+  const torch::Tensor t = targets.reshape({-1}).to(h.device());
+  if (t.size(0) != h.size(0))
+    throw std::invalid_argument("linear_cross_entropy: " + std::to_string(t.size(0)) + " targets for " +
+                                std::to_string(h.size(0)) + " rows");
+  const bool grad = at::GradMode::is_enabled();
+  return LinearCrossEntropy::apply(h, w, t, head.scale, grad && h.requires_grad(), grad && w.requires_grad());
+}
+
+torch::Tensor causal_lm_loss(const torch::Tensor& head_input, const LinearHead& head, const torch::Tensor& labels) {
+  const int64_t B = head_input.size(0), T = head_input.size(1);
+  torch::Tensor targets = at::full({B, T}, -100, labels.options().dtype(at::kLong).device(head_input.device()));
+  targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // as causal_lm_loss(logits, labels)
+  return linear_cross_entropy(head_input, head, targets);
+}
+
+torch::Tensor Model::forward_head_input(const ModelInput& input) {
+  (void)input;
+  throw std::logic_error("forward_head_input: this model's head is not a linear map (linear_head() is undefined)");
 }
 
 const char* family_name(ModelFamily f) {

@@ -1,10 +1,18 @@
 #include "imlsdk/task.hpp"
 
+#include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
 #include "imlsdk/generate.hpp"
 
 namespace imlsdk {
+
+Loss Task::head_loss(const torch::Tensor& head_input, const LinearHead& head, const Batch& batch) const {
+  ModelOutput out;
+  out.logits = at::matmul(head_input, head.weight.t());
+  if (head.scale != 1.0) out.logits = out.logits * head.scale;
+  return loss(out, batch);
+}
 
 EvalOutput Task::evaluate(Model& model, const std::vector<const Example*>& xs, bool want_loss,
                           bool want_predictions) const {

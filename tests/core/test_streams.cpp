@@ -1,7 +1,8 @@
 // Batch parts side by side (SDK 2.3, experiment.streams): imlsdk::run_side_by_side runs jobs on
 // threads of their own with the caller's grad mode and rethrows in job order; the trainer splits
 // a micro-batch into parts whose weighted gradients add up to the whole micro-batch's, the same
-// bits in every process, and leaves micro-batches too small to split exactly as before.
+// bits in every process, and leaves micro-batches too small to split exactly as before. SDK 2.4:
+// the loss from the head's input trains as the logits' loss does.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -160,8 +161,10 @@ struct Rig {
 
   // Parameters after one epoch of `batch` examples per micro-batch, `accum` micro-batches per
   // step, `streams` parts per micro-batch; and the step losses.
+  // head_loss: the loss from the head's input (StageRun::head_loss); freeze: a parameter's name.
   std::pair<std::vector<at::Tensor>, std::vector<double>> train(int64_t streams, int64_t batch, int64_t accum,
-                                                                bool freeze_first = false) {
+                                                                bool freeze_first = false, bool head_loss = false,
+                                                                const std::string& freeze = "") {
     imlsdk::ModelContext mc;
     mc.vocab_size = tok->vocab_size();
     mc.pad_id = tok->pad_id();
@@ -172,6 +175,7 @@ struct Rig {
                                                                  {"intermediate_size", 64}, {"max_position_embeddings", 32}}),
                                 mc);
     if (freeze_first) model->parameters()[0].requires_grad_(false);
+    if (!freeze.empty()) model->named_parameters()[freeze].requires_grad_(false);
     imlsdk::TaskContext tc;
     tc.tokenizer = tok.get();
     tc.model = model->info();
@@ -194,6 +198,7 @@ struct Rig {
     run.optimizer = sgd.get();
     run.label = "test";
     run.streams = streams;
+    run.head_loss = head_loss;
     std::vector<double> losses;
     run.on_step = [&](const StepInfo& i) { losses.push_back(i.loss); };
     train_stage(*model, run);
@@ -268,6 +273,32 @@ TEST(TrainerStreams, MicroBatchesTooSmallToSplitTrainAsBefore) {
   const auto streams = r.train(2, 15, 1);
   for (size_t i = 0; i < whole.first.size(); ++i) EXPECT_TRUE(at::equal(whole.first[i], streams.first[i])) << "parameter " << i;
   EXPECT_EQ(whole.second, streams.second);
+}
+
+// SDK 2.4: training on the loss from the head's input moves every parameter as the logits'
+// loss does (whole micro-batches and parts side by side), also with the head frozen, and is
+// bit-reproducible.
+TEST(TrainerHeadLoss, GivesTheLogitsLosssGradient) {
+  Rig r(48);
+  for (const std::string freeze : {"", "embed_out.weight"}) {
+    for (int64_t streams : {1, 2}) {
+      SCOPED_TRACE("streams " + std::to_string(streams) + (freeze.empty() ? "" : ", " + freeze + " frozen"));
+      const auto logits = r.train(streams, 24, 2, false, false, freeze);
+      const auto head = r.train(streams, 24, 2, false, true, freeze);
+      ASSERT_EQ(head.second.size(), 1u);
+      EXPECT_NEAR(head.second[0], logits.second[0], 1e-6 * std::abs(logits.second[0]));
+      ASSERT_EQ(head.first.size(), logits.first.size());
+      bool any_moved_differently = false;
+      for (size_t i = 0; i < logits.first.size(); ++i) {
+        const double scale = logits.first[i].abs().max().item<double>();
+        EXPECT_LE((head.first[i] - logits.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale)) << "parameter " << i;
+        any_moved_differently |= !at::equal(head.first[i], logits.first[i]);
+      }
+      EXPECT_TRUE(any_moved_differently);  // the two paths did run: their float rounding differs
+      const auto again = r.train(streams, 24, 2, false, true, freeze);
+      for (size_t i = 0; i < logits.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], head.first[i])) << "parameter " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -46,6 +46,8 @@ TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
     EXPECT_EQ(manifest.at("config_hash").get<std::string>().size(), 16u);
     // one throughput entry per stage and Stage-2 seed: stage1 once, stage2 twice
     EXPECT_EQ(manifest.at("stages").size(), 3u) << manifest.dump(2);
+    for (const auto& st : manifest.at("stages"))  // SDK 2.4: pythia's head is linear, training fp32
+      EXPECT_EQ(st.at("loss_from").get<std::string>(), "head_input") << st.dump();
     EXPECT_FALSE(manifest.at("plugins").empty());
     EXPECT_TRUE(manifest.contains("project_commit"));
     EXPECT_TRUE(fs::exists(d / "before_stage2.safetensors"));

@@ -13,6 +13,7 @@
 #include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
+#include "head_loss_parity.hpp"
 #include "require_fixture.hpp"
 #include "test_plugins.hpp"
 
@@ -162,6 +163,14 @@ TEST_F(GPTNeoConformance, LogitsHiddenStatesLossAndGradients) {
   EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
   EXPECT_EQ(gradients.compared, 30);
   EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
+}
+
+// SDK 2.4: the training loss from the head's input (no logits) is HF's, with HF's gradients.
+TEST_F(GPTNeoConformance, HeadInputLossAndGradientsEqualHF) {
+  imltest::expect_head_loss_equals_hf(*model_, dir_.string(), ids_tensor(input_["input_ids"]),
+                                      ids_tensor(input_["attention_mask"]), ids_tensor(input_["labels"]),
+                                      expected_json_["loss"].get<double>(), ids_tensor(input_["attention_mask_padded"]),
+                                      ids_tensor(input_["labels_padded"]), expected_json_["loss_masked"].get<double>());
 }
 
 TEST_F(GPTNeoConformance, PaddedLogitsAndLoss) {

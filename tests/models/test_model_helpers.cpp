@@ -1,7 +1,7 @@
 // SDK model helpers: imlsdk::batched_matmul against at::bmm (values and gradients for
 // contiguous, transposed and strided operands, float and double, alpha, empty batches),
 // imlsdk::kv_append against at::cat (in place within capacity, reallocation, autograd), the
-// losses, and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
+// losses (with SDK 2.4's from the head's input), and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -148,6 +148,68 @@ TEST(TokenCrossEntropy, MatchesCrossEntropyWithoutShift) {
   loss.backward();
   ref.backward();
   EXPECT_LE(max_diff(a.grad(), b.grad()), 1e-7);
+}
+
+// linear_cross_entropy / causal_lm_loss from the head's input against the logits path
+// (causal_lm_loss of scale * h @ W^T): value and gradients of h and W, in double so that the
+// comparison is tight; with ignored rows (padding, a whole ignored sequence), a head scale,
+// several row blocks (C = 8: 32 rows per block on the CPU, 3 x 40 rows here), a loss scaled
+// before backward; a frozen head; and without autograd.
+TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
+  at::manual_seed(21);
+  const int64_t B = 3, T = 40, C = 8, V = 5000;
+  const auto opts = at::TensorOptions().dtype(at::kDouble);
+  const at::Tensor h0 = at::randn({B, T, C}, opts), w0 = at::randn({V, C}, opts) * 0.5;
+  at::Tensor labels = at::randint(0, V, {B, T}, at::kLong);
+  labels.select(0, 0).narrow(0, 30, 10).fill_(-100);  // right padding
+  labels.select(0, 2).fill_(-100);                   // nothing to learn in this row
+  for (double scale : {1.0, 0.35}) {
+    SCOPED_TRACE("scale " + std::to_string(scale));
+    at::Tensor h1 = h0.clone().set_requires_grad(true), w1 = w0.clone().set_requires_grad(true);
+    at::Tensor h2 = h0.clone().set_requires_grad(true), w2 = w0.clone().set_requires_grad(true);
+    const at::Tensor fused = imlsdk::causal_lm_loss(h1, imlsdk::LinearHead{w1, scale}, labels);
+    const at::Tensor ref = imlsdk::causal_lm_loss(at::matmul(h2, w2.t()) * scale, labels);
+    EXPECT_NEAR(fused.item<double>(), ref.item<double>(), 1e-12);
+    (fused * 0.5).backward();
+    (ref * 0.5).backward();
+    EXPECT_LE(max_diff(h1.grad(), h2.grad()), 1e-12);
+    EXPECT_LE(max_diff(w1.grad(), w2.grad()), 1e-12);
+    EXPECT_GT(w1.grad().abs().max().item<double>(), 1e-4);  // the comparison saw real gradients
+    EXPECT_EQ(h1.grad().select(0, 2).abs().max().item<double>(), 0.0);  // ignored rows get none
+    EXPECT_EQ(h1.grad().select(1, T - 1).abs().max().item<double>(), 0.0);  // nor the last position
+  }
+  {  // a frozen head: the hidden states' gradient alone
+    at::Tensor h1 = h0.clone().set_requires_grad(true), h2 = h0.clone().set_requires_grad(true);
+    imlsdk::causal_lm_loss(h1, imlsdk::LinearHead{w0, 1.0}, labels).backward();
+    imlsdk::causal_lm_loss(at::matmul(h2, w0.t()), labels).backward();
+    EXPECT_LE(max_diff(h1.grad(), h2.grad()), 1e-12);
+  }
+  {  // evaluation: the value alone
+    at::NoGradGuard no_grad;
+    const at::Tensor w = w0.clone().set_requires_grad(true);
+    const at::Tensor v = imlsdk::causal_lm_loss(h0, imlsdk::LinearHead{w, 1.0}, labels);
+    EXPECT_FALSE(v.requires_grad());
+    EXPECT_NEAR(v.item<double>(), imlsdk::causal_lm_loss(at::matmul(h0, w0.t()), labels).item<double>(), 1e-12);
+  }
+  {  // no shift, float: as token_cross_entropy of the logits
+    const at::Tensor hf = h0.to(at::kFloat).set_requires_grad(true), wf = w0.to(at::kFloat);
+    const at::Tensor hr = h0.to(at::kFloat).set_requires_grad(true);
+    const at::Tensor a = imlsdk::linear_cross_entropy(hf, imlsdk::LinearHead{wf, 1.0}, labels);
+    const at::Tensor b = imlsdk::token_cross_entropy(at::matmul(hr, wf.t()), labels);
+    EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-5);
+    a.backward();
+    b.backward();
+    EXPECT_LE(max_diff(hf.grad(), hr.grad()), 1e-6);
+  }
+}
+
+TEST(LinearCrossEntropy, RefusesAMismatchedHeadOrTargets) {
+  const at::Tensor h = at::randn({2, 3, 4});
+  EXPECT_THROW(imlsdk::linear_cross_entropy(h, imlsdk::LinearHead{}, at::zeros({2, 3}, at::kLong)), std::invalid_argument);
+  EXPECT_THROW(imlsdk::linear_cross_entropy(h, imlsdk::LinearHead{at::randn({7, 5}), 1.0}, at::zeros({2, 3}, at::kLong)),
+               std::invalid_argument);
+  EXPECT_THROW(imlsdk::linear_cross_entropy(h, imlsdk::LinearHead{at::randn({7, 4}), 1.0}, at::zeros({2, 2}, at::kLong)),
+               std::invalid_argument);
 }
 
 // ---- greedy_generate on scripted models ---------------------------------------------------

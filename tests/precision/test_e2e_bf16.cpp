@@ -50,7 +50,10 @@ TEST(Bf16EndToEnd, TinyRunTrainsKeepsFp32ParamsAndIsDeterministic) {
   const Result r = run(kTiny + " training.precision=bf16 experiment.output_dir=" + out.string());
   ASSERT_EQ(r.code, 0) << r.output;
   const fs::path d = out / "tiny" / "0";
-  EXPECT_TRUE(Json::parse(slurp(d / "manifest.json")).at("complete").get<bool>());
+  const Json manifest = Json::parse(slurp(d / "manifest.json"));
+  EXPECT_TRUE(manifest.at("complete").get<bool>());
+  for (const auto& st : manifest.at("stages"))  // bf16 keeps the logits path (its head GEMM in bf16)
+    EXPECT_EQ(st.at("loss_from").get<std::string>(), "logits") << st.dump();
   // The resolved config shows the key, and the stages inherit it.
   const Json resolved = Json::parse(slurp(d / "config.json"));
   EXPECT_EQ(resolved.at("training").at("precision"), "bf16") << resolved.dump(2);

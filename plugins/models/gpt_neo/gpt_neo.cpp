@@ -348,6 +348,26 @@ class GPTNeoForCausalLM : public imlsdk::Model {
   }
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
+    imlsdk::ModelOutput out;
+    const Tensor x = body(a, &out);  // [B * T, C]
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const Tensor& wte = transformer->wte->weight;
+    // The head is the token embedding (tied).
+    if (a.last_logits_only)
+      out.logits = at::mm(x.view({B, T, -1}).select(1, T - 1), wte.t()).view({B, 1, -1});
+    else
+      out.logits = at::mm(x, wte.t()).view({B, T, -1});
+    return out;
+  }
+
+  // SDK 2.4: the head is the token embedding (tied), a linear map of ln_f's output.
+  imlsdk::LinearHead linear_head() const override { return {transformer->wte->weight, 1.0}; }
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
+    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  }
+
+  // The blocks and ln_f: the head's input [B * T, C]; the hidden states into `out` when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("gpt_neo: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -389,11 +409,10 @@ class GPTNeoForCausalLM : public imlsdk::Model {
                                     ? a.position_ids
                                     : imlsdk::default_position_ids(a.input_ids, Tensor(), past);
 
-    imlsdk::ModelOutput out;
     // As HF: the input of every block, then ln_f's output. Views, no copies: no block writes
     // into its input.
     auto keep = [&](const Tensor& x) {
-      if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
+      if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
     Tensor x = (*transformer->wte)(a.input_ids.reshape({-1}).to(device))
                    .add_((*transformer->wpe)(position_ids.reshape({-1}).to(device)));  // [N, C]
@@ -403,12 +422,7 @@ class GPTNeoForCausalLM : public imlsdk::Model {
     }
     x = (*transformer->ln_f)(x);
     keep(x);
-    // The head is the token embedding (tied).
-    if (a.last_logits_only)
-      out.logits = at::mm(x.view({B, T, -1}).select(1, T - 1), wte.t()).view({B, 1, -1});
-    else
-      out.logits = at::mm(x, wte.t()).view({B, T, -1});
-    return out;
+    return x;
   }
 
   imlsdk::ModelInfo info() const override {
@@ -550,4 +564,4 @@ class GPTNeo : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.2.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")
+IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.3.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")

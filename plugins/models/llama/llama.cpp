@@ -281,6 +281,30 @@ class LlamaForCausalLM : public imlsdk::Model {
   }
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
+    imlsdk::ModelOutput out;
+    Tensor x = body(a, &out);  // [B * T, C]
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const Tensor& head = linear_head().weight;
+    if (a.last_logits_only) {
+      x = x.view({B, T, -1}).select(1, T - 1);
+      out.logits = at::mm(x, head.t()).view({B, 1, -1});
+    } else {
+      out.logits = at::mm(x, head.t()).view({B, T, -1});
+    }
+    return out;
+  }
+
+  // SDK 2.4: the head is lm_head (or the token embedding, tied), a linear map of the final norm's output.
+  imlsdk::LinearHead linear_head() const override {
+    return {lm_head ? lm_head->weight : model->embed_tokens->weight, 1.0};
+  }
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
+    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  }
+
+  // The layers and the final norm: the head's input [B * T, C]; the hidden states into `out`
+  // when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("llama: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -313,11 +337,10 @@ class LlamaForCausalLM : public imlsdk::Model {
       s.cache = a.cache;
     }
 
-    imlsdk::ModelOutput out;
     // As HF: the input of every layer, then the final normed output. Views, no copies: no layer
     // writes into its input.
     auto keep = [&](const Tensor& x) {
-      if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
+      if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
     Tensor x = (*model->embed_tokens)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
     for (size_t i = 0; i < model->layers.size(); ++i) {
@@ -326,14 +349,7 @@ class LlamaForCausalLM : public imlsdk::Model {
     }
     x = (*model->norm)(x);
     keep(x);
-    const Tensor& head = lm_head ? lm_head->weight : w;
-    if (a.last_logits_only) {
-      x = x.view({B, T, -1}).select(1, T - 1);
-      out.logits = at::mm(x, head.t()).view({B, 1, -1});
-    } else {
-      out.logits = at::mm(x, head.t()).view({B, T, -1});
-    }
-    return out;
+    return x;
   }
 
   imlsdk::ModelInfo info() const override {
@@ -482,4 +498,4 @@ class Llama : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Llama, "llama", "2.2.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")
+IMLSDK_PLUGIN(Llama, "llama", "2.3.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")

@@ -272,6 +272,27 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
   }
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
+    imlsdk::ModelOutput out;
+    Tensor x = body(a, &out);  // [B * T, C]
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    if (a.last_logits_only) {
+      x = x.view({B, T, -1}).select(1, T - 1);
+      out.logits = (*embed_out)(x).view({B, 1, -1});
+    } else {
+      out.logits = (*embed_out)(x).view({B, T, -1});
+    }
+    return out;
+  }
+
+  // SDK 2.4: the head is embed_out, a linear map of the final layer norm's output.
+  imlsdk::LinearHead linear_head() const override { return {embed_out->weight, 1.0}; }
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
+    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  }
+
+  // The blocks and the final layer norm: the head's input [B * T, C]; the hidden states into
+  // `out` when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("pythia: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -304,11 +325,10 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
       s.cache = a.cache;
     }
 
-    imlsdk::ModelOutput out;
     // As HF: the input of every block, then the final normed output. Views, no copies: no layer
     // writes into its input.
     auto keep = [&](const Tensor& x) {
-      if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
+      if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
     Tensor x = (*gpt_neox->embed_in)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
     for (size_t i = 0; i < gpt_neox->layers.size(); ++i) {
@@ -317,13 +337,7 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     }
     x = (*gpt_neox->final_layer_norm)(x);
     keep(x);
-    if (a.last_logits_only) {
-      x = x.view({B, T, -1}).select(1, T - 1);
-      out.logits = (*embed_out)(x).view({B, 1, -1});
-    } else {
-      out.logits = (*embed_out)(x).view({B, T, -1});
-    }
-    return out;
+    return x;
   }
 
   imlsdk::ModelInfo info() const override {
@@ -460,4 +474,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.2.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.3.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

@@ -4,7 +4,9 @@
 //   collate: [BOS] text EOS, truncated to block_size, right-padded (padding left out of the loss
 //            unless mask_padding: false, the reference's way); pad_to_block pads training
 //            batches to block_size as the reference does
-//   loss:    mean next-token cross-entropy over the unmasked labels
+//   loss:    mean next-token cross-entropy over the unmasked labels (in training, from the
+//            head's input where the model's head is a linear map: only the unmasked rows are
+//            projected, block by block, SDK 2.4)
 //   predict: greedy decoding of max_new_tokens from [BOS] prompt, with the KV cache
 //   evaluate: the loss pass's logits already hold greedy decoding's first steps wherever the
 //            text continues the prompt's tokens (causal attention: position i sees tokens
@@ -69,6 +71,12 @@ class CausalLm : public imlsdk::Task {
 
   imlsdk::Loss loss(const imlsdk::ModelOutput& out, const imlsdk::Batch& b) const override {
     return {imlsdk::causal_lm_loss(out.logits, b.labels), b.targets};
+  }
+
+  // SDK 2.4: the same loss from the head's input, without the [B, T, V] logits.
+  imlsdk::Loss head_loss(const at::Tensor& head_input, const imlsdk::LinearHead& head,
+                         const imlsdk::Batch& b) const override {
+    return {imlsdk::causal_lm_loss(head_input, head, b.labels), b.targets};
   }
 
   // SDK 2.3: loss, predict and evaluate keep no state but the encoding cache (behind a mutex,
@@ -233,5 +241,5 @@ class CausalLmPlugin : public imlsdk::TaskPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.2.0",
+IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.3.0",
               "Causal LM: next-token loss on each text, greedy continuation of prompts")

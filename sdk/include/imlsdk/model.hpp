@@ -61,6 +61,13 @@ struct ModelOutput {
   std::vector<torch::Tensor> encoder_hidden_states;  // seq2seq, with output_hidden_states
 };
 
+// SDK 2.4: an LM head that is one linear map of the last hidden state h [.., C]:
+// logits = scale * h @ weight^T (no bias). What linear_cross_entropy computes a loss from.
+struct LinearHead {
+  torch::Tensor weight;  // [V, C]; undefined: the model's head is not such a map
+  double scale = 1.0;
+};
+
 enum class ModelFamily { CausalLM, Seq2SeqLM, ImageClassifier };
 const char* family_name(ModelFamily f);
 
@@ -91,6 +98,15 @@ class Model : public torch::nn::Module {
     (void)training;
     return false;
   }
+  // SDK 2.4: the head as a linear map (LinearHead::weight undefined, the default: it is not one),
+  // and forward() up to it: the head's input [B, T, C] (a seq2seq model's: the decoder's) for
+  // `input` without a cache, every position, so that a training loss reads only the rows it needs,
+  // block by block, instead of [B, T, V] logits (Task::head_loss, linear_cross_entropy).
+  // linear_head() applied to forward_head_input(in) gives forward(in).logits up to float rounding.
+  // The host calls these only on plugins built against SDK >= 2.4, and forward_head_input only
+  // where linear_head() is defined; the default throws std::logic_error.
+  virtual LinearHead linear_head() const { return {}; }
+  virtual torch::Tensor forward_head_input(const ModelInput& input);
 };
 
 struct ModelContext {
@@ -132,6 +148,18 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
 // Mean cross-entropy of logits [..., V] against labels [...] (no shift), -100 ignored: the loss
 // of seq2seq targets and classifier outputs.
 torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// SDK 2.4: the mean cross-entropy of the logits head(hidden) = scale * hidden @ weight^T against
+// targets [...] (-100 ignored) for hidden [..., C], without making the logits whole: only rows
+// whose target is kept are projected, a block of rows at a time, and where a gradient will be
+// needed the block's softmax gradient goes straight into the gradients of `hidden` and of the
+// head's weight while it is in cache. Equals token_cross_entropy(head(hidden), targets) up to
+// float rounding, in value and in gradient.
+torch::Tensor linear_cross_entropy(const torch::Tensor& hidden, const LinearHead& head,
+                                   const torch::Tensor& targets);
+// SDK 2.4: causal_lm_loss of the logits head(head_input) for head_input [B, T, C], the same way.
+torch::Tensor causal_lm_loss(const torch::Tensor& head_input, const LinearHead& head,
+                             const torch::Tensor& labels);
 
 // alpha * a @ b for a [N, M, K] and b [N, K, P] (any strides), with autograd: attention's
 // batched small GEMMs. On the CPU (float/double) one BLAS call per entry on strided views,

@@ -5,6 +5,9 @@
 //   ModelOutput out = model.forward(b.input);              // forward
 //   Loss l = task.loss(out, b);                            // loss
 //
+// (SDK 2.4: or, for a model whose head is a linear map, Loss l = task.head_loss(
+// model.forward_head_input(b.input), model.linear_head(), b): the same loss without the logits.)
+//
 // so it trains a causal LM, a seq2seq model and an image classifier alike. Analyses call
 // predict() to read the model's answers back (generated text, or class labels), or (SDK 2.2)
 // evaluate() for the loss and the answers of a batch in one go, through imlsdk::evaluate_examples.
@@ -86,6 +89,13 @@ class Task {
   // run side by side (experiment.streams). Called only on plugins built against SDK >= 2.3;
   // the default is false.
   virtual bool concurrent_calls() const { return false; }
+  // SDK 2.4: the loss of `batch` from the head's input (Model::forward_head_input) and the
+  // model's linear head instead of the logits. The host's training step calls this in place of
+  // forward() + loss() when the task and model plugins are built against SDK >= 2.4 and the
+  // model's head is a linear map (fp32 training). It must equal loss() of the logits up to float
+  // rounding. The default makes the logits and calls loss(); causal_lm computes the loss without
+  // them (linear_cross_entropy).
+  virtual Loss head_loss(const torch::Tensor& head_input, const LinearHead& head, const Batch& batch) const;
 };
 
 class TaskPlugin : public Plugin {
