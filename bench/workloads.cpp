@@ -150,13 +150,27 @@ void TrainRig::step() {
   mark(5);
 }
 
-void TrainRig::forward_backward(const std::function<void(int)>& mark) {
+// The trainer's loss (core/src/trainer.cpp): from the head's input where the model's head is a
+// linear map (SDK 2.4, as every causal model here), else from the logits. "forward" is the
+// model up to its head's input, "loss" the head and the loss.
+at::Tensor TrainRig::loss_of(const at::Tensor& input_ids, const at::Tensor& attention_mask, const at::Tensor& labels,
+                             const std::function<void(int)>& mark) {
   imlsdk::ModelInput args;
-  args.input_ids = batch_.input_ids;
-  args.attention_mask = batch_.attention_mask;
-  at::Tensor logits = model_->forward(args).logits;
-  mark(0);
-  at::Tensor loss = imlsdk::causal_lm_loss(logits, batch_.labels);
+  args.input_ids = input_ids;
+  args.attention_mask = attention_mask;
+  const imlsdk::LinearHead head = model_->linear_head();
+  if (!head.weight.defined()) {
+    const at::Tensor logits = model_->forward(args).logits;
+    if (mark) mark(0);
+    return imlsdk::causal_lm_loss(logits, labels);
+  }
+  const at::Tensor h = model_->forward_head_input(args);
+  if (mark) mark(0);
+  return imlsdk::causal_lm_loss(h, head, labels);
+}
+
+void TrainRig::forward_backward(const std::function<void(int)>& mark) {
+  at::Tensor loss = loss_of(batch_.input_ids, batch_.attention_mask, batch_.labels, mark);
   mark(1);
   loss.backward();
   (void)loss.item<double>();
@@ -175,11 +189,8 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
   for (size_t p = 0; p < n; ++p)
     jobs.push_back([&, p] {
       const int64_t b = ranges[p].first, len = ranges[p].second - ranges[p].first;
-      imlsdk::ModelInput args;
-      args.input_ids = batch_.input_ids.narrow(0, b, len);
-      args.attention_mask = batch_.attention_mask.narrow(0, b, len);
       const at::Tensor labels = batch_.labels.narrow(0, b, len);
-      losses[p] = imlsdk::causal_lm_loss(model_->forward(args).logits, labels);
+      losses[p] = loss_of(batch_.input_ids.narrow(0, b, len), batch_.attention_mask.narrow(0, b, len), labels, nullptr);
       counts[p] = labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum();
     });
   imlsdk::run_side_by_side(jobs);

@@ -60,6 +60,9 @@ class TrainRig {
  private:
   void forward_backward(const std::function<void(int)>& mark);   // one batch
   void step_side_by_side(const std::function<void(int)>& mark);  // in parts (experiment.streams)
+  // The loss of rows of the batch as the trainer computes it; mark(0) after the forward pass.
+  at::Tensor loss_of(const at::Tensor& input_ids, const at::Tensor& attention_mask, const at::Tensor& labels,
+                     const std::function<void(int)>& mark);
   std::shared_ptr<imlsdk::Model> model_;
   std::unique_ptr<imlsdk::Optimizer> optimizer_;
   std::vector<at::Tensor> params_;

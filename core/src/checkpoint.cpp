@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <utility>
 
 #include "errors.hpp"
 #include "imlsdk/safetensors.hpp"
@@ -53,6 +54,34 @@ void write_stage_checkpoint(const std::string& path, const StageCheckpoint& c) {
   if (std::rename(partial.c_str(), path.c_str()) != 0) throw UserError(path + ": cannot rename " + partial + " onto it");
   const fs::path parent = fs::path(path).parent_path();
   fsync_dir(parent.empty() ? "." : parent.string());
+}
+
+CheckpointWriter::~CheckpointWriter() {
+  if (thread_.joinable()) thread_.join();  // an error now has no one to report to: the run is ending anyway
+}
+
+void CheckpointWriter::wait() {
+  if (thread_.joinable()) thread_.join();
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void CheckpointWriter::write(const std::string& path, StageCheckpoint c) {
+  wait();
+  for (auto* group : {&c.model, &c.optimizer, &c.rng})
+    for (auto& kv : *group)
+      if (kv.second.defined())
+        kv.second = kv.second.detach().to(kv.second.options().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true);
+  if (kill_points_armed()) {
+    write_stage_checkpoint(path, c);
+    return;
+  }
+  thread_ = std::thread([this, path, c = std::move(c)] {
+    try {
+      write_stage_checkpoint(path, c);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  });
 }
 
 StageCheckpoint read_stage_checkpoint(const std::string& path) {

@@ -6,8 +6,10 @@
 // the safetensors metadata (key "imlhost_checkpoint").
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <string>
+#include <thread>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
@@ -37,6 +39,27 @@ struct StageCheckpoint {
 // Writes `path` + ".partial" (itself atomically), then renames it onto `path` and fsyncs the
 // folder. Throws a UserError naming the path.
 void write_stage_checkpoint(const std::string& path, const StageCheckpoint& c);
+
+// Writes checkpoints on a thread of its own while training goes on (as Lightning's
+// AsyncCheckpointIO): write() snapshots the tensors (copies on the CPU, so the next optimizer
+// steps do not touch them) and returns; the file is written, renamed and fsynced behind. One
+// write at a time: write() and wait() first wait for the one before and rethrow its error (a
+// UserError naming the path). A kill while a write is in flight loses that checkpoint only:
+// the one before stays whole on disk. Under kill-and-resume tests (kill_points_armed()) each
+// write completes before write() returns.
+class CheckpointWriter {
+ public:
+  CheckpointWriter() = default;
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+  ~CheckpointWriter();
+  void write(const std::string& path, StageCheckpoint c);
+  void wait();
+
+ private:
+  std::thread thread_;
+  std::exception_ptr error_;
+};
 
 // Throws a UserError naming the path if the file is not a readable checkpoint.
 StageCheckpoint read_stage_checkpoint(const std::string& path);

@@ -211,6 +211,11 @@ class SeedRun {
       run.resume_source = ckpt_path_;
     }
     const StageStats stats = train_stage(*model_, run);
+    {  // the stage's last checkpoint is on disk (or its error reported) before the stage ends
+      const auto t0 = std::chrono::steady_clock::now();
+      writer_.wait();
+      checkpoint_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     results_.set_stage_stats({{"stage", st.name}, {"stage2_seed", s2}, {"optimizer_steps", stats.optimizer_steps},
                               {"units", stats.units}, {"seconds", stats.seconds},
                               {"eval_seconds", stats.eval_seconds}, {"eval_passes", stats.eval_passes},
@@ -282,6 +287,7 @@ class SeedRun {
   }
 
   void remove_checkpoint() {
+    writer_.wait();  // a write still in flight would put it back
     std::error_code ec;
     fs::remove(ckpt_path_, ec);
     if (ec) throw UserError(ckpt_path_ + ": cannot remove it: " + ec.message());
@@ -305,7 +311,7 @@ class SeedRun {
     c.records = results_.part_records(s2);
     c.stage_entries = results_.part_stage_entries(s2);
     c.analyses = analyses_state();
-    write_stage_checkpoint(ckpt_path_, c);
+    writer_.write(ckpt_path_, std::move(c));  // written behind, while training goes on
   }
 
   Json analyses_state() const {
@@ -430,6 +436,7 @@ class SeedRun {
   std::shared_ptr<imlsdk::Model> model_;
   std::vector<std::unique_ptr<imlsdk::Analysis>>& analyses_ = s_.analyses;
   std::string ckpt_path_;                  // this seed's mid-stage checkpoint
+  CheckpointWriter writer_;                // writes it on a thread of its own
   std::optional<StageCheckpoint> ckpt_;    // the one a resumed run goes on from, until used
   Json branch_analyses_;                   // the analyses' state before the Stage-2 branch
 };

@@ -11,4 +11,8 @@ namespace imlcore {
 
 void kill_point(const char* event);
 
+// Whether IMLHOST_TEST_KILL_AT is set (a kill-and-resume test): checkpoints are then written
+// synchronously, so that a kill at a step finds every earlier checkpoint on disk.
+bool kill_points_armed();
+
 }  // namespace imlcore

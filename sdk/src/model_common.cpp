@@ -107,10 +107,15 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
       const torch::Tensor hb = h.narrow(0, r0, n), tb = t.narrow(0, r0, n);
       at::mm_out(z, hb, wt);
       if (scale != 1.0) z.mul_(scale);
-      const torch::Tensor lse = at::logsumexp(z, {1}, /*keepdim=*/true);  // [n, 1]
-      picked.narrow(0, r0, n).copy_((z.gather(1, tb) - lse).squeeze(1));
+      // One exp per logit: e = exp(z - max), log p[target] = z[target] - max - log(sum e), and
+      // the softmax is e / sum e.
+      const torch::Tensor top = std::get<0>(z.max(1, /*keepdim=*/true));  // [n, 1]
+      const torch::Tensor at_target = z.gather(1, tb);                    // [n, 1]
+      z.sub_(top).exp_();
+      const torch::Tensor sum = z.sum(1, /*keepdim=*/true);
+      picked.narrow(0, r0, n).copy_((at_target - top - sum.log()).squeeze(1));
       if (!grad_hidden && !grad_weight) continue;
-      z.sub_(lse).exp_().mul_(w).scatter_add_(1, tb, minus_w.narrow(0, 0, n));  // d loss / d (h @ W^T)
+      z.mul_(sum.reciprocal().mul_(w)).scatter_add_(1, tb, minus_w.narrow(0, 0, n));  // d loss / d (h @ W^T)
       if (grad_hidden) {
         torch::Tensor out = gh.narrow(0, r0, n);
         at::mm_out(out, z, weight);
