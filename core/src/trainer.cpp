@@ -46,12 +46,8 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
   std::vector<std::vector<imlsdk::Batch>> batches(n);
   imlsdk::Rng rng(seed);  // collate draws from one generator, chunk after chunk
   for (size_t j = 0; j < n; ++j)
-    for (const auto& chunk : plan[j]) {
-      std::vector<const imlsdk::Example*> part;
-      part.reserve(chunk.size());
-      for (int64_t i : chunk) part.push_back(examples[static_cast<size_t>(i)]);
-      batches[j].push_back(task.collate(part, imlsdk::Phase::Train, rng));
-    }
+    for (const auto& chunk : plan[j])
+      batches[j].push_back(task.collate(imlsdk::example_refs(examples, chunk), imlsdk::Phase::Train, rng));
   std::vector<std::vector<imlsdk::Loss>> losses(n);
   std::vector<std::function<void()>> jobs;
   for (size_t j = 0; j < n; ++j)

@@ -43,12 +43,7 @@ EvalOutput evaluate_examples(const EvalState& st, const std::vector<const Exampl
   std::vector<std::function<void()>> jobs;
   for (size_t j = 0; j < plan.size(); ++j)
     jobs.push_back([&, j] {
-      for (const auto& chunk : plan[j]) {
-        std::vector<const Example*> part;
-        part.reserve(chunk.size());
-        for (int64_t i : chunk) part.push_back(xs[static_cast<size_t>(i)]);
-        outs[j].push_back(one(part));
-      }
+      for (const auto& chunk : plan[j]) outs[j].push_back(one(example_refs(xs, chunk)));
     });
   run_side_by_side(jobs);
   EvalOutput r;

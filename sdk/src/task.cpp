@@ -34,6 +34,13 @@ std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t 
   return out;
 }
 
+std::vector<const Example*> example_refs(const std::vector<const Example*>& xs, const std::vector<int64_t>& indices) {
+  std::vector<const Example*> out;
+  out.reserve(indices.size());
+  for (int64_t i : indices) out.push_back(xs.at(static_cast<size_t>(i)));
+  return out;
+}
+
 std::vector<int64_t> example_sizes(const std::vector<const Example*>& xs) {
   std::vector<int64_t> out;
   out.reserve(xs.size());

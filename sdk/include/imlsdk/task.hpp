@@ -114,6 +114,8 @@ std::vector<Prediction> greedy_predictions(Model& model, const Tokenizer& tokeni
 
 // Pointers to xs[b0 .. b1), the form collate() takes.
 std::vector<const Example*> example_refs(const std::vector<Example>& xs, size_t b0, size_t b1);
+// SDK 2.4: xs[i] for each i of `indices` (a chunk of side_by_side_plan), in that order.
+std::vector<const Example*> example_refs(const std::vector<const Example*>& xs, const std::vector<int64_t>& indices);
 
 // SDK 2.3: each example's size for side_by_side_plan (parallel.hpp): the bytes of its text,
 // prompt and answer, a proxy for its tokens (0 for an image example).
