@@ -14,6 +14,19 @@ namespace imlsdk {
 
 namespace {
 
+// Whether a loss's incoming gradient is exactly 1 (a CPU scalar: the usual case), so that a
+// gradient computed in the forward pass needs no scaling. Not asked of other devices (a sync).
+bool unit_gradient(const torch::Tensor& g) { return g.device().is_cpu() && g.item<double>() == 1.0; }
+
+// Next-token targets [B, T] for labels [B, T] on `device`: HF shifts logits[:, :-1] against
+// labels[:, 1:]; shifting the labels instead (the last position gets -100) gives the same mean
+// without copying the [B, T, V] logits (or their head's input).
+torch::Tensor next_token_targets(const torch::Tensor& labels, int64_t B, int64_t T, const c10::Device& device) {
+  torch::Tensor targets = at::full({B, T}, -100, labels.options().dtype(at::kLong).device(device));
+  targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));
+  return targets;
+}
+
 // Mean cross-entropy over rows whose target is not -100. When a gradient will be needed, the
 // forward pass also computes it, (softmax - onehot) / count, row block by row block while the
 // block is in cache (log_softmax, gather, exp, scale), into one [N, V] buffer that the
@@ -63,7 +76,7 @@ struct CrossEntropy : torch::autograd::Function<CrossEntropy> {
                                                  torch::autograd::variable_list grad_out) {
     torch::Tensor grad = ctx->get_saved_variables()[0];  // used once: scaled in place
     const torch::Tensor& g = grad_out[0];
-    if (!(g.device().is_cpu() && g.item<double>() == 1.0)) grad.mul_(g);
+    if (!unit_gradient(g)) grad.mul_(g);
     return {grad, torch::Tensor()};
   }
 };
@@ -132,7 +145,7 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
                                                  torch::autograd::variable_list grad_out) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& g = grad_out[0];
-    const bool one = g.device().is_cpu() && g.item<double>() == 1.0;
+    const bool one = unit_gradient(g);
     torch::Tensor gh, gw;
     if (saved[0].defined()) {
       torch::Tensor rows = one ? saved[0] : saved[0] * g;
@@ -151,13 +164,9 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
 }  // namespace
 
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
-  // HF shifts logits[:, :-1] against labels[:, 1:]. Shifting the labels instead (the last
-  // position gets -100) gives the same mean without copying the [B, T, V] logits.
   const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
   const torch::Tensor full = full_precision(logits);
-  torch::Tensor targets = at::full({B, T}, -100, logits.options().dtype(at::kLong));
-  targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // also moves them to the device
-  return CrossEntropy::apply(full.reshape({B * T, V}), targets.view({B * T}));
+  return CrossEntropy::apply(full.reshape({B * T, V}), next_token_targets(labels, B, T, logits.device()).view({B * T}));
 }
 
 torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -184,10 +193,8 @@ torch::Tensor linear_cross_entropy(const torch::Tensor& hidden, const LinearHead
 }
 
 torch::Tensor causal_lm_loss(const torch::Tensor& head_input, const LinearHead& head, const torch::Tensor& labels) {
-  const int64_t B = head_input.size(0), T = head_input.size(1);
-  torch::Tensor targets = at::full({B, T}, -100, labels.options().dtype(at::kLong).device(head_input.device()));
-  targets.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));  // as causal_lm_loss(logits, labels)
-  return linear_cross_entropy(head_input, head, targets);
+  return linear_cross_entropy(head_input, head,
+                              next_token_targets(labels, head_input.size(0), head_input.size(1), head_input.device()));
 }
 
 torch::Tensor Model::forward_head_input(const ModelInput& input) {
