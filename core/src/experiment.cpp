@@ -60,6 +60,8 @@ struct Shared {
   // The model and task plugins were built against SDK >= 2.4 (Model::linear_head,
   // forward_head_input; Task::head_loss).
   bool head_loss_api = false;
+  // ... and against SDK >= 2.5 (Task::head_rows, Model::forward_head_input_at).
+  bool head_rows_api = false;
 };
 
 // One Stage-1 seed: its data, model, task and analyses, and the stages it runs.
@@ -187,6 +189,7 @@ class SeedRun {
     // keeps the logits path, whose head GEMM autocast runs in bf16.
     run.head_loss = s_.head_loss_api && st.training.precision == "fp32" &&
                     call_plugin("model", [&] { return model_->linear_head().weight.defined(); });
+    run.head_rows = run.head_loss && s_.head_rows_api;
     run.batch_seed = seed_ * 1000003ULL + (s2.is_null() ? 0 : s2.get<uint64_t>() + 1);
     run.label = "seed " + std::to_string(seed_) + (s2.is_null() ? "" : "/" + s2.dump()) + " " + st.name;
     run.on_step = [&](const StepInfo& i) {
@@ -221,7 +224,7 @@ class SeedRun {
                               {"eval_seconds", stats.eval_seconds}, {"eval_passes", stats.eval_passes},
                               {"units_per_second", stats.seconds > 0 ? stats.units / stats.seconds : 0.0},
                               {"streams", {{"train", run.streams}, {"eval", streams_for(*task, false)}}},
-                              {"loss_from", run.head_loss ? "head_input" : "logits"},
+                              {"loss_from", run.head_rows ? "head_input_rows" : run.head_loss ? "head_input" : "logits"},
                               {"checkpoint_every", run.checkpoint_every}, {"checkpoints_written", checkpoints},
                               {"checkpoint_seconds", checkpoint_seconds}});
   }
@@ -496,7 +499,9 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
                       sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 3) &&
                           sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 3),
                       sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 4) &&
-                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 4)};
+                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 4),
+                      sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 5) &&
+                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 5)};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,
                cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(), device.str(), threads);
 

@@ -26,10 +26,13 @@ struct MicroResult {
 };
 
 // The training loss of one batch: forward + loss, or (StageRun::head_loss) the task's loss
-// from the head's input and the model's linear head, without the logits.
-imlsdk::Loss forward_loss(imlsdk::Model& model, const imlsdk::Task& task, const imlsdk::Batch& b, bool head_loss) {
-  if (head_loss) return task.head_loss(model.forward_head_input(b.input), model.linear_head(), b);
-  return task.loss(model.forward(b.input), b);
+// from the head's input and the model's linear head, without the logits; with
+// StageRun::head_rows the head's input only at the rows the loss reads.
+imlsdk::Loss forward_loss(imlsdk::Model& model, const imlsdk::Task& task, const imlsdk::Batch& b, const StageRun& run) {
+  if (!run.head_loss) return task.loss(model.forward(b.input), b);
+  const at::Tensor head_input = run.head_rows ? model.forward_head_input_at(b.input, task.head_rows(b))
+                                              : model.forward_head_input(b.input);
+  return task.head_loss(head_input, model.linear_head(), b);
 }
 
 // One micro-batch in parts side by side (experiment.streams), as imlsdk::side_by_side_plan
@@ -40,7 +43,7 @@ imlsdk::Loss forward_loss(imlsdk::Model& model, const imlsdk::Task& task, const 
 MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
                               const std::vector<const imlsdk::Example*>& examples,
                               const std::vector<std::vector<std::vector<int64_t>>>& plan, uint64_t seed, int64_t accum,
-                              const std::string& precision, bool head_loss, c10::DeviceType device,
+                              const std::string& precision, const StageRun& run, c10::DeviceType device,
                               std::vector<at::Tensor>& params) {
   const size_t n = plan.size();
   std::vector<std::vector<imlsdk::Batch>> batches(n);
@@ -53,7 +56,7 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
   for (size_t j = 0; j < n; ++j)
     jobs.push_back([&, j] {
       PrecisionGuard guard(precision, device);
-      for (const auto& b : batches[j]) losses[j].push_back(forward_loss(model, task, b, head_loss));
+      for (const auto& b : batches[j]) losses[j].push_back(forward_loss(model, task, b, run));
     });
   imlsdk::run_side_by_side(jobs);
   int64_t count = 0;
@@ -185,12 +188,15 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
       double step_loss = 0;
       for (int64_t m = first; m < last; ++m) {
         const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
-        const auto plan = run.streams > 1 ? imlsdk::side_by_side_plan(imlsdk::example_sizes(examples), run.streams,
-                                                                       imlsdk::kMinRowsPerStream)
-                                          : std::vector<std::vector<std::vector<int64_t>>>{};
+        std::vector<std::vector<std::vector<int64_t>>> plan;
+        if (run.streams > 1)
+          plan = run.head_rows ? imlsdk::balanced_side_by_side_plan(imlsdk::example_sizes(examples), run.streams,
+                                                                    imlsdk::kMinRowsPerStream)
+                               : imlsdk::side_by_side_plan(imlsdk::example_sizes(examples), run.streams,
+                                                           imlsdk::kMinRowsPerStream);
         if (plan.size() > 1) {
           const MicroResult r = split_micro_batch(model, task, examples, plan, micro_batch_seed(run.batch_seed, epoch, m),
-                                                  accum, t.precision, run.head_loss, device, params);
+                                                  accum, t.precision, run, device, params);
           step_loss += r.loss;
           stats.units += r.units;
           continue;
@@ -201,7 +207,7 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
         {  // training.precision: bf16 autocasts the forward pass and the loss, not the backward
           PrecisionGuard precision(t.precision, device);
           // forward + loss. HF Trainer divides each micro-batch loss by the accumulation steps.
-          loss = forward_loss(model, task, batch, run.head_loss).value / static_cast<double>(accum);
+          loss = forward_loss(model, task, batch, run).value / static_cast<double>(accum);
         }
         loss.backward();                                                            // backward
         step_loss += loss.item<double>();

@@ -49,6 +49,11 @@ struct StageRun {
   // forward() + loss(): set where both plugins have SDK >= 2.4, the model's head is a linear map
   // and training is fp32.
   bool head_loss = false;
+  // SDK 2.5, both plugins: the head's input only where the task's loss reads it or the model
+  // attends (Task::head_rows, Model::forward_head_input_at), so the model may skip padding rows;
+  // a micro-batch's parts are then balanced by their texts' sizes
+  // (imlsdk::balanced_side_by_side_plan) instead of chunked by size against padding.
+  bool head_rows = false;
   std::string label;        // progress-bar label
   std::function<void(const StepInfo&)> on_step;  // after every optimizer step
   std::function<void(int64_t epoch)> on_eval;    // after an evaluation epoch (0: stage of 0 epochs)

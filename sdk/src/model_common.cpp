@@ -202,6 +202,11 @@ torch::Tensor Model::forward_head_input(const ModelInput& input) {
   throw std::logic_error("forward_head_input: this model's head is not a linear map (linear_head() is undefined)");
 }
 
+torch::Tensor Model::forward_head_input_at(const ModelInput& input, const torch::Tensor& rows) {
+  (void)rows;
+  return forward_head_input(input);
+}
+
 const char* family_name(ModelFamily f) {
   switch (f) {
     case ModelFamily::CausalLM: return "causal LM";

@@ -136,4 +136,33 @@ std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vect
   return static_cast<double>(after) <= (1.0 - kChunkGain) * static_cast<double>(before) ? plan : contiguous;
 }
 
+std::vector<std::vector<std::vector<int64_t>>> balanced_side_by_side_plan(const std::vector<int64_t>& sizes,
+                                                                          int64_t streams, int64_t min_rows) {
+  const int64_t n = static_cast<int64_t>(sizes.size());
+  const int64_t jobs = std::min(streams, n / std::max<int64_t>(1, min_rows));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  if (jobs <= 1) {
+    if (n == 0) return {};
+    return {{order}};
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return sizes[static_cast<size_t>(a)] > sizes[static_cast<size_t>(b)]; });
+  std::vector<std::vector<int64_t>> chunk(static_cast<size_t>(jobs));
+  std::vector<int64_t> sum(static_cast<size_t>(jobs), 0);
+  for (int64_t i : order) {
+    size_t j = 0;
+    for (size_t k = 1; k < sum.size(); ++k)
+      if (sum[k] < sum[j]) j = k;
+    chunk[j].push_back(i);
+    sum[j] += sizes[static_cast<size_t>(i)];
+  }
+  std::vector<std::vector<std::vector<int64_t>>> plan;
+  for (auto& c : chunk) {
+    std::sort(c.begin(), c.end());
+    plan.push_back({c});
+  }
+  return plan;
+}
+
 }  // namespace imlsdk

@@ -164,7 +164,7 @@ struct Rig {
   // head_loss: the loss from the head's input (StageRun::head_loss); freeze: a parameter's name.
   std::pair<std::vector<at::Tensor>, std::vector<double>> train(int64_t streams, int64_t batch, int64_t accum,
                                                                 bool freeze_first = false, bool head_loss = false,
-                                                                const std::string& freeze = "") {
+                                                                const std::string& freeze = "", bool head_rows = false) {
     imlsdk::ModelContext mc;
     mc.vocab_size = tok->vocab_size();
     mc.pad_id = tok->pad_id();
@@ -199,6 +199,7 @@ struct Rig {
     run.label = "test";
     run.streams = streams;
     run.head_loss = head_loss;
+    run.head_rows = head_rows;
     std::vector<double> losses;
     run.on_step = [&](const StepInfo& i) { losses.push_back(i.loss); };
     train_stage(*model, run);
@@ -207,6 +208,42 @@ struct Rig {
     return {params, losses};
   }
 };
+
+TEST(SideBySide, BalancedPlanEvensTheJobsSummedSizes) {
+  // Too few rows for two jobs: one chunk in order; none for no items.
+  auto plan = imlsdk::balanced_side_by_side_plan({5, 1, 3}, 2, 2);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0], (std::vector<std::vector<int64_t>>{{0, 1, 2}}));
+  EXPECT_TRUE(imlsdk::balanced_side_by_side_plan({}, 2, 1).empty());
+  // Largest first, each to the lightest job (ties: the first): 9 -> 0, 8 -> 1, 5 -> 1, 4 -> 0,
+  // 3 -> 0, 1 -> 1 (sums 16 and 14); each chunk in index order.
+  plan = imlsdk::balanced_side_by_side_plan({4, 9, 1, 8, 3, 5}, 2, 2);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0], (std::vector<std::vector<int64_t>>{{0, 1, 4}}));
+  EXPECT_EQ(plan[1], (std::vector<std::vector<int64_t>>{{2, 3, 5}}));
+  // Many items of varied sizes: every item once, jobs within the largest size of each other.
+  std::vector<int64_t> sizes;
+  for (int64_t i = 0; i < 101; ++i) sizes.push_back(5 + (i * 37) % 43);
+  for (int64_t jobs : {2, 3}) {
+    plan = imlsdk::balanced_side_by_side_plan(sizes, jobs, 8);
+    ASSERT_EQ(plan.size(), static_cast<size_t>(jobs));
+    std::vector<int64_t> seen, sums;
+    for (const auto& job : plan) {
+      ASSERT_EQ(job.size(), 1u);
+      EXPECT_TRUE(std::is_sorted(job[0].begin(), job[0].end()));
+      int64_t sum = 0;
+      for (int64_t i : job[0]) {
+        seen.push_back(i);
+        sum += sizes[static_cast<size_t>(i)];
+      }
+      sums.push_back(sum);
+    }
+    std::sort(seen.begin(), seen.end());
+    for (int64_t i = 0; i < 101; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
+    EXPECT_LE(*std::max_element(sums.begin(), sums.end()) - *std::min_element(sums.begin(), sums.end()), 47);
+    EXPECT_EQ(imlsdk::balanced_side_by_side_plan(sizes, jobs, 8), plan);  // a pure function
+  }
+}
 
 TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {
   Rig r(48);
@@ -298,6 +335,54 @@ TEST(TrainerHeadLoss, GivesTheLogitsLosssGradient) {
       const auto again = r.train(streams, 24, 2, false, true, freeze);
       for (size_t i = 0; i < logits.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], head.first[i])) << "parameter " << i;
     }
+  }
+}
+
+// SDK 2.5: causal_lm's head rows are the positions whose next token is a kept label: not the
+// padding (nor each text's last token) by default, the padding too with mask_padding false.
+TEST(TrainerHeadRows, CausalLmReadsThePositionsBeforeKeptLabels) {
+  Rig r(8);
+  imlsdk::ModelContext mc;
+  mc.vocab_size = r.tok->vocab_size();
+  imlsdk::TaskContext tc;
+  tc.tokenizer = r.tok.get();
+  tc.model.family = imlsdk::ModelFamily::CausalLM;
+  tc.model.vocab_size = r.tok->vocab_size();
+  tc.model.max_positions = 32;
+  for (const bool mask_padding : {true, false}) {
+    SCOPED_TRACE(mask_padding ? "mask_padding" : "unmasked padding");
+    auto task = r.causal->create(imltest::with_defaults(*r.causal, {{"block_size", 16}, {"mask_padding", mask_padding}}), tc);
+    imlsdk::Rng rng(1);
+    const imlsdk::Batch b = task->collate(imlsdk::example_refs(r.xs, 0, r.xs.size()), imlsdk::Phase::Train, rng);
+    const at::Tensor rows = task->head_rows(b);
+    ASSERT_EQ(rows.sizes(), b.labels.sizes());
+    const at::Tensor mask = b.input.attention_mask.ne(0);
+    const int64_t T = rows.size(1);
+    EXPECT_FALSE(rows.select(1, T - 1).any().item<bool>());
+    EXPECT_TRUE(at::equal(rows.slice(1, 0, T - 1), b.labels.slice(1, 1).ne(-100)));
+    const at::Tensor padding_read = rows.logical_and(mask.logical_not()).any();
+    EXPECT_EQ(padding_read.item<bool>(), !mask_padding);
+    EXPECT_TRUE(mask.logical_not().any().item<bool>());  // the batch has padding
+  }
+}
+
+// SDK 2.5: training on the head's input at the loss's rows only (the model skips the padding;
+// parts balanced by size) moves every parameter as the logits' loss does, bit-reproducibly.
+TEST(TrainerHeadRows, GivesTheLogitsLosssGradient) {
+  Rig r(48);
+  for (int64_t streams : {1, 2}) {
+    SCOPED_TRACE("streams " + std::to_string(streams));
+    const auto logits = r.train(streams, 24, 2);
+    const auto rows = r.train(streams, 24, 2, false, true, "", true);
+    ASSERT_EQ(rows.second.size(), 1u);
+    EXPECT_NEAR(rows.second[0], logits.second[0], 1e-6 * std::abs(logits.second[0]));
+    ASSERT_EQ(rows.first.size(), logits.first.size());
+    for (size_t i = 0; i < logits.first.size(); ++i) {
+      const double scale = logits.first[i].abs().max().item<double>();
+      EXPECT_LE((rows.first[i] - logits.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale)) << "parameter " << i;
+    }
+    const auto again = r.train(streams, 24, 2, false, true, "", true);
+    for (size_t i = 0; i < logits.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], rows.first[i])) << "parameter " << i;
   }
 }
 

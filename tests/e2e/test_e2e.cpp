@@ -46,8 +46,9 @@ TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
     EXPECT_EQ(manifest.at("config_hash").get<std::string>().size(), 16u);
     // one throughput entry per stage and Stage-2 seed: stage1 once, stage2 twice
     EXPECT_EQ(manifest.at("stages").size(), 3u) << manifest.dump(2);
-    for (const auto& st : manifest.at("stages"))  // SDK 2.4: pythia's head is linear, training fp32
-      EXPECT_EQ(st.at("loss_from").get<std::string>(), "head_input") << st.dump();
+    // SDK 2.4: pythia's head is linear, training fp32; SDK 2.5: the head's input at the loss's rows
+    for (const auto& st : manifest.at("stages"))
+      EXPECT_EQ(st.at("loss_from").get<std::string>(), "head_input_rows") << st.dump();
     EXPECT_FALSE(manifest.at("plugins").empty());
     EXPECT_TRUE(manifest.contains("project_commit"));
     EXPECT_TRUE(fs::exists(d / "before_stage2.safetensors"));

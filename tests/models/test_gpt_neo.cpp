@@ -173,6 +173,13 @@ TEST_F(GPTNeoConformance, HeadInputLossAndGradientsEqualHF) {
                                       ids_tensor(input_["labels_padded"]), expected_json_["loss_masked"].get<double>());
 }
 
+// SDK 2.5: the head's input at the loss's rows only skips the padding, with the same loss and
+// gradients.
+TEST_F(GPTNeoConformance, HeadInputAtTheLosssRowsSkipsPadding) {
+  imltest::expect_head_rows_skip_padding(*model_, ids_tensor(input_["input_ids"]),
+                                         ids_tensor(input_["attention_mask_padded"]), ids_tensor(input_["labels_padded"]));
+}
+
 TEST_F(GPTNeoConformance, PaddedLogitsAndLoss) {
   // Right padding; positions default to 0..T-1 as in HF's forward.
   imlsdk::ModelInput in;

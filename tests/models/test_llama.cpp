@@ -196,6 +196,13 @@ TEST_P(Conformance, HeadInputLossAndGradientsEqualHF) {
                                       ids_tensor(input_["labels_padded"]), expected_json_["loss_masked"].get<double>());
 }
 
+// SDK 2.5: the head's input at the loss's rows only skips the padding, with the same loss and
+// gradients.
+TEST_P(Conformance, HeadInputAtTheLosssRowsSkipsPadding) {
+  imltest::expect_head_rows_skip_padding(*model_, ids_tensor(input_["input_ids"]),
+                                         ids_tensor(input_["attention_mask_padded"]), ids_tensor(input_["labels_padded"]));
+}
+
 TEST_P(Conformance, PaddedLogitsAndLoss) {
   // Right padding; positions default to 0..T-1 as in HF's forward.
   imlsdk::ModelInput in;

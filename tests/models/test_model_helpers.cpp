@@ -9,6 +9,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "imlsdk/generate.hpp"
+#include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
 
 namespace {
@@ -201,6 +202,49 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     b.backward();
     EXPECT_LE(max_diff(hf.grad(), hr.grad()), 1e-6);
   }
+}
+
+// SDK 2.5: TokenRows packs the kept rows of [B*T, C] rows and puts them back with zeros
+// elsewhere, with autograd; nothing to skip returns the input itself.
+TEST(TokenRows, PacksAndUnpacksTheKeptRowsWithGradients) {
+  const at::Tensor mask = at::tensor({1, 1, 1, 0, 1, 1, 0, 0}, at::kLong).view({2, 4});
+  const auto rows = imlsdk::TokenRows::of(mask, 2, 4);
+  ASSERT_TRUE(rows.packed());
+  EXPECT_EQ(rows.rows(), 5);
+  EXPECT_TRUE(at::equal(rows.index, at::tensor({0, 1, 2, 4, 5}, at::kLong)));
+  const at::Tensor x = at::randn({8, 3}, at::kDouble).requires_grad_();
+  const at::Tensor packed = rows.pack(x);
+  EXPECT_TRUE(at::equal(packed, x.index_select(0, rows.index)));
+  const at::Tensor back = rows.unpack(packed);
+  ASSERT_EQ(back.sizes(), x.sizes());
+  EXPECT_TRUE(at::equal(back, x * mask.view({8, 1}).to(at::kDouble)));
+  const at::Tensor w = at::randn({8, 3}, at::kDouble);
+  (back * w).sum().backward();
+  EXPECT_TRUE(at::equal(x.grad(), w * mask.view({8, 1}).to(at::kDouble)));
+  // Nothing to skip, or no mask: the input itself.
+  const auto all = imlsdk::TokenRows::of(at::ones({2, 4}, at::kLong), 2, 4);
+  EXPECT_FALSE(all.packed());
+  EXPECT_EQ(all.rows(), 8);
+  EXPECT_TRUE(all.pack(x).is_same(x));
+  EXPECT_TRUE(all.unpack(x).is_same(x));
+  EXPECT_FALSE(imlsdk::TokenRows::of({}, 2, 4).packed());
+  EXPECT_THROW(imlsdk::TokenRows::of(mask.view({4, 2}), 2, 4), std::invalid_argument);
+  // For the head's input: the rows read or attended to; either mask undefined: every row.
+  const at::Tensor read = at::tensor({0, 1, 0, 1, 1, 0, 0, 0}, at::kLong).view({2, 4}).ne(0);
+  EXPECT_TRUE(at::equal(imlsdk::TokenRows::for_head_input(mask, read, 2, 4).index, at::tensor({0, 1, 2, 3, 4, 5}, at::kLong)));
+  EXPECT_FALSE(imlsdk::TokenRows::for_head_input(mask, at::Tensor(), 2, 4).packed());
+  EXPECT_FALSE(imlsdk::TokenRows::for_head_input(at::Tensor(), read, 2, 4).packed());
+  EXPECT_THROW(imlsdk::TokenRows::for_head_input(at::ones({2, 6}, at::kLong), read, 2, 4), std::invalid_argument);
+  // Fewer rows to skip than asked for: every row; for the head's input below kMinSkippedShare.
+  EXPECT_FALSE(imlsdk::TokenRows::of(mask, 2, 4, 0.5).packed());
+  EXPECT_TRUE(imlsdk::TokenRows::of(mask, 2, 4, 3.0 / 8).packed());
+  at::Tensor one_pad = at::ones({2, 10}, at::kLong);
+  one_pad[1][9] = 0;  // 1 of 20 rows, under kMinSkippedShare
+  EXPECT_TRUE(imlsdk::TokenRows::of(one_pad, 2, 10).packed());
+  EXPECT_FALSE(imlsdk::TokenRows::for_head_input(one_pad, one_pad.ne(0), 2, 10).packed());
+  one_pad[0][9] = 0;
+  one_pad[0][8] = 0;  // 3 of 20
+  EXPECT_TRUE(imlsdk::TokenRows::for_head_input(one_pad, one_pad.ne(0), 2, 10).packed());
 }
 
 TEST(LinearCrossEntropy, RefusesAMismatchedHeadOrTargets) {

@@ -3,11 +3,15 @@
 // HF conformance fixture in `dir`: the head applied to the head's input gives forward()'s logits,
 // the loss is HF's (unpadded and right-padded), and every parameter's gradient is HF's.
 #pragma once
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
 
@@ -48,6 +52,64 @@ inline void expect_head_loss_equals_hf(imlsdk::Model& model, const std::string& 
     ++compared;
   }
   EXPECT_EQ(compared, static_cast<int64_t>(grads.size()));  // every gradient HF gives
+  model.zero_grad();
+}
+
+// The rows a causal LM loss reads: position t where label t + 1 is kept (causal_lm's head_rows).
+inline at::Tensor causal_head_rows(const at::Tensor& labels) {
+  at::Tensor rows = at::zeros(labels.sizes(), at::kBool);
+  rows.slice(1, 0, -1).copy_(labels.slice(1, 1).ne(-100));
+  return rows;
+}
+
+// SDK 2.5: forward_head_input_at on a right-padded batch with the rows its loss reads skips the
+// padding (those rows are zero, where forward_head_input's are not), gives forward_head_input's
+// values at the read rows, and the loss and every gradient of the logits path. With the padding
+// read too (labels unmasked, the reference's way) nothing is skipped.
+inline void expect_head_rows_skip_padding(imlsdk::Model& model, const at::Tensor& input_ids,
+                                          const at::Tensor& padded_mask, const at::Tensor& padded_labels) {
+  imlsdk::ModelInput in;
+  in.input_ids = input_ids;
+  in.attention_mask = padded_mask;
+  const imlsdk::LinearHead head = model.linear_head();
+  const at::Tensor rows = causal_head_rows(padded_labels);
+  const at::Tensor skippable = padded_mask.eq(0).logical_and(rows.logical_not());
+  const int64_t skipped = skippable.sum().item<int64_t>();
+  ASSERT_GT(skipped, 0) << "the fixture's padded batch has no padding";
+  // Too little padding to be worth skipping (TokenRows::kMinSkippedShare): every row is computed.
+  const bool skips = static_cast<double>(skipped) >= imlsdk::TokenRows::kMinSkippedShare * static_cast<double>(rows.numel());
+  {
+    at::NoGradGuard no_grad;
+    const at::Tensor all = model.forward_head_input(in);
+    const at::Tensor at_rows = model.forward_head_input_at(in, rows);
+    ASSERT_EQ(at_rows.sizes(), all.sizes());
+    EXPECT_GT(all.index({skippable}).abs().max().item<double>(), 0.0);
+    if (skips)
+      EXPECT_EQ(at_rows.index({skippable}).abs().max().item<double>(), 0.0);
+    else
+      EXPECT_LE((at_rows - all).abs().max().item<double>(), 1e-5);
+    EXPECT_LE((at_rows - all).index({rows}).abs().max().item<double>(), 1e-5);
+    // Unmasked labels: the padding's rows are read, so they are computed.
+    const at::Tensor read_all = causal_head_rows(input_ids);
+    EXPECT_LE((model.forward_head_input_at(in, read_all) - all).index({read_all}).abs().max().item<double>(), 1e-5);
+    EXPECT_THROW(model.forward_head_input_at(in, rows.slice(1, 1)), std::invalid_argument);
+  }
+  model.zero_grad();
+  const at::Tensor reference = imlsdk::causal_lm_loss(model.forward(in).logits, padded_labels);
+  reference.backward();
+  std::vector<at::Tensor> expected;
+  for (const auto& p : model.parameters()) expected.push_back(p.grad().clone());
+  model.zero_grad();
+  const at::Tensor loss = imlsdk::causal_lm_loss(model.forward_head_input_at(in, rows), head, padded_labels);
+  EXPECT_NEAR(loss.item<double>(), reference.item<double>(), 1e-6);
+  loss.backward();
+  const auto params = model.named_parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const at::Tensor& g = params[i].value().grad();
+    ASSERT_TRUE(g.defined()) << params[i].key();
+    const double scale = std::max(1.0, expected[i].abs().max().item<double>());
+    EXPECT_LE((g - expected[i]).abs().max().item<double>(), 1e-5 * scale) << params[i].key();
+  }
   model.zero_grad();
 }
 

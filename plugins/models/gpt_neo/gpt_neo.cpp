@@ -218,6 +218,7 @@ struct Step {
   Tensor global_bias;  // additive [B or 1, 1, T, T_past + T]: causal + padding
   Tensor local_bias;   // the same, and keys window_size or more positions back hidden
   imlsdk::KVCache* cache = nullptr;
+  imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
 };
 
 struct SelfAttention : torch::nn::Module {
@@ -234,10 +235,10 @@ struct SelfAttention : torch::nn::Module {
     out_proj = register_module("out_proj", std::make_shared<Linear>(C, C));
   }
 
-  // x [N, C] -> [N, C]
+  // x [N, C] -> [N, C] (N = s.rows.rows(); attention itself runs on the [B, T] layout)
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
     const int64_t B = s.B, T = s.T, H = heads, D = head_size;
-    auto heads_of = [&](const Tensor& y) { return y.view({B, T, H, D}).transpose(1, 2); };
+    auto heads_of = [&](const Tensor& y) { return s.rows.unpack(y).view({B, T, H, D}).transpose(1, 2); };
     Tensor q = heads_of((*q_proj)(x));  // [B, H, T, D] views
     Tensor k = heads_of((*k_proj)(x));
     Tensor v = heads_of((*v_proj)(x));
@@ -255,7 +256,7 @@ struct SelfAttention : torch::nn::Module {
     // No 1/sqrt(D): GPT-Neo's scores are unscaled q.k.
     const Tensor context =
         imlsdk::attention(q, k, v, local ? s.local_bias : s.global_bias, 1.0).to(x.scalar_type());
-    return (*out_proj)(context);
+    return (*out_proj)(s.rows.pack(context));
   }
 };
 
@@ -362,12 +363,18 @@ class GPTNeoForCausalLM : public imlsdk::Model {
 
   // SDK 2.4: the head is the token embedding (tied), a linear map of ln_f's output.
   imlsdk::LinearHead linear_head() const override { return {transformer->wte->weight, 1.0}; }
-  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
-    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override { return forward_head_input_at(a, Tensor()); }
+  // SDK 2.5: only the rows that are read or attended to go through the blocks' projections,
+  // norms and MLP (the padding's rows of the head input are zero).
+  Tensor forward_head_input_at(const imlsdk::ModelInput& a, const Tensor& rows) override {
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const auto keep = imlsdk::TokenRows::for_head_input(a.attention_mask, rows, B, T);
+    return keep.unpack(body(a, nullptr, keep)).view({B, T, -1});
   }
 
-  // The blocks and ln_f: the head's input [B * T, C]; the hidden states into `out` when asked for.
-  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
+  // The blocks and ln_f: the head's input [N, C] on `rows` (default: all B * T); the hidden
+  // states into `out` when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out, imlsdk::TokenRows rows = {}) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("gpt_neo: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -383,6 +390,7 @@ class GPTNeoForCausalLM : public imlsdk::Model {
     Step s;
     s.B = B;
     s.T = T;
+    s.rows = std::move(rows);
     s.attn_dtype = wte.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
     // One bias per kind for all layers and heads, broadcast over the heads of [B, H, T, S].
     s.global_bias = imlsdk::causal_attention_bias(a.attention_mask, T, past, s.attn_dtype, device);
@@ -414,8 +422,8 @@ class GPTNeoForCausalLM : public imlsdk::Model {
     auto keep = [&](const Tensor& x) {
       if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
-    Tensor x = (*transformer->wte)(a.input_ids.reshape({-1}).to(device))
-                   .add_((*transformer->wpe)(position_ids.reshape({-1}).to(device)));  // [N, C]
+    Tensor x = (*transformer->wte)(s.rows.pack(a.input_ids.reshape({-1}).to(device)))
+                   .add_((*transformer->wpe)(s.rows.pack(position_ids.reshape({-1}).to(device))));  // [N, C]
     for (size_t i = 0; i < transformer->h.size(); ++i) {
       keep(x);
       x = transformer->h[i]->forward(x, s, static_cast<int64_t>(i));
@@ -564,4 +572,4 @@ class GPTNeo : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.3.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")
+IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.4.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")

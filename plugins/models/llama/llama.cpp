@@ -148,6 +148,7 @@ struct Step {
   Tensor position_ids;  // [B, T]
   const imlsdk::Rotary* rotary = nullptr;
   imlsdk::KVCache* cache = nullptr;
+  imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
 };
 
 // [B, KVH, S, D] -> [B, KVH * n_rep, S, D], head h reading key/value head h / n_rep (HF's
@@ -171,12 +172,12 @@ struct Attention : torch::nn::Module {
     o_proj = register_module("o_proj", std::make_shared<Linear>(heads * head_dim, C, false));
   }
 
-  // x [N, C] -> [N, C]
+  // x [N, C] -> [N, C] (N = s.rows.rows(); attention itself runs on the [B, T] layout)
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
     const int64_t B = s.B, T = s.T, D = head_dim;
-    Tensor q = (*q_proj)(x).view({B, T, heads, D}).transpose(1, 2);  // [B, H, T, D]
-    Tensor k = (*k_proj)(x).view({B, T, kv_heads, D}).transpose(1, 2);  // [B, KVH, T, D]
-    Tensor v = (*v_proj)(x).view({B, T, kv_heads, D}).transpose(1, 2);
+    Tensor q = s.rows.unpack((*q_proj)(x)).view({B, T, heads, D}).transpose(1, 2);  // [B, H, T, D]
+    Tensor k = s.rows.unpack((*k_proj)(x)).view({B, T, kv_heads, D}).transpose(1, 2);  // [B, KVH, T, D]
+    Tensor v = s.rows.unpack((*v_proj)(x)).view({B, T, kv_heads, D}).transpose(1, 2);
     s.rotary->apply(q, k, s.position_ids);  // q, k become contiguous
 
     if (s.cache) {
@@ -189,7 +190,7 @@ struct Attention : torch::nn::Module {
     const int64_t n_rep = heads / kv_heads;
     const Tensor context = imlsdk::attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), s.bias,
                                              1.0 / std::sqrt(static_cast<double>(D)));
-    return (*o_proj)(context);
+    return (*o_proj)(s.rows.pack(context));
   }
 };
 
@@ -298,13 +299,18 @@ class LlamaForCausalLM : public imlsdk::Model {
   imlsdk::LinearHead linear_head() const override {
     return {lm_head ? lm_head->weight : model->embed_tokens->weight, 1.0};
   }
-  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
-    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override { return forward_head_input_at(a, Tensor()); }
+  // SDK 2.5: only the rows that are read or attended to go through the layers' projections,
+  // norms and MLP (the padding's rows of the head input are zero).
+  Tensor forward_head_input_at(const imlsdk::ModelInput& a, const Tensor& rows) override {
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const auto keep = imlsdk::TokenRows::for_head_input(a.attention_mask, rows, B, T);
+    return keep.unpack(body(a, nullptr, keep)).view({B, T, -1});
   }
 
-  // The layers and the final norm: the head's input [B * T, C]; the hidden states into `out`
-  // when asked for.
-  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
+  // The layers and the final norm: the head's input [N, C] on `rows` (default: all B * T); the
+  // hidden states into `out` when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out, imlsdk::TokenRows rows = {}) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("llama: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -324,6 +330,7 @@ class LlamaForCausalLM : public imlsdk::Model {
     s.B = B;
     s.T = T;
     s.rotary = &rotary_;
+    s.rows = std::move(rows);
     // Like HF's forward, positions default to past .. past+T-1 whatever the mask says
     // (greedy_generate passes left-padding-aware ones).
     s.position_ids = a.position_ids.defined()
@@ -342,7 +349,7 @@ class LlamaForCausalLM : public imlsdk::Model {
     auto keep = [&](const Tensor& x) {
       if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
-    Tensor x = (*model->embed_tokens)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
+    Tensor x = (*model->embed_tokens)(s.rows.pack(a.input_ids.reshape({-1}).to(w.device())));  // [N, C]
     for (size_t i = 0; i < model->layers.size(); ++i) {
       keep(x);
       x = model->layers[i]->forward(x, s, static_cast<int64_t>(i));
@@ -498,4 +505,4 @@ class Llama : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Llama, "llama", "2.3.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")
+IMLSDK_PLUGIN(Llama, "llama", "2.4.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")

@@ -140,6 +140,7 @@ struct Step {
   Tensor position_ids;  // [B, T]
   const imlsdk::Rotary* rotary = nullptr;
   imlsdk::KVCache* cache = nullptr;
+  imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
 };
 
 struct Attention : torch::nn::Module {
@@ -152,11 +153,11 @@ struct Attention : torch::nn::Module {
     dense = register_module("dense", std::make_shared<Linear>(c.hidden_size, c.hidden_size));
   }
 
-  // x [N, C] -> [N, C]
+  // x [N, C] -> [N, C] (N = s.rows.rows(); attention itself runs on the [B, T] layout)
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
     const int64_t B = s.B, T = s.T, H = heads, D = head_size;
     // The fused projection's output columns are per head [q_h, k_h, v_h].
-    auto qkv = (*query_key_value)(x).view({B, T, H, 3 * D}).split(D, -1);
+    auto qkv = s.rows.unpack((*query_key_value)(x)).view({B, T, H, 3 * D}).split(D, -1);
     Tensor q = qkv[0].transpose(1, 2);  // [B, H, T, D] views
     Tensor k = qkv[1].transpose(1, 2);
     Tensor v = qkv[2].transpose(1, 2);
@@ -169,7 +170,7 @@ struct Attention : torch::nn::Module {
       v = past_v = imlsdk::kv_append(past_v, v);
     }
     const Tensor context = imlsdk::attention(q, k, v, s.bias, 1.0 / std::sqrt(static_cast<double>(D)));
-    return (*dense)(context);
+    return (*dense)(s.rows.pack(context));
   }
 };
 
@@ -286,13 +287,18 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
 
   // SDK 2.4: the head is embed_out, a linear map of the final layer norm's output.
   imlsdk::LinearHead linear_head() const override { return {embed_out->weight, 1.0}; }
-  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
-    return body(a, nullptr).view({a.input_ids.size(0), a.input_ids.size(1), -1});
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override { return forward_head_input_at(a, Tensor()); }
+  // SDK 2.5: only the rows that are read or attended to go through the blocks' projections,
+  // norms and MLP (the padding's rows of the head input are zero).
+  Tensor forward_head_input_at(const imlsdk::ModelInput& a, const Tensor& rows) override {
+    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
+    const auto keep = imlsdk::TokenRows::for_head_input(a.attention_mask, rows, B, T);
+    return keep.unpack(body(a, nullptr, keep)).view({B, T, -1});
   }
 
-  // The blocks and the final layer norm: the head's input [B * T, C]; the hidden states into
-  // `out` when asked for.
-  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out) {
+  // The blocks and the final layer norm: the head's input [N, C] on `rows` (default: all B * T);
+  // the hidden states into `out` when asked for.
+  Tensor body(const imlsdk::ModelInput& a, imlsdk::ModelOutput* out, imlsdk::TokenRows rows = {}) {
     if (!a.input_ids.defined())
       throw std::invalid_argument("pythia: ModelInput.input_ids is not set");
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
@@ -312,6 +318,7 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     s.B = B;
     s.T = T;
     s.rotary = &rotary_;
+    s.rows = std::move(rows);
     // Like HF's forward, positions default to past .. past+T-1 whatever the mask says
     // (greedy_generate passes left-padding-aware ones).
     s.position_ids = a.position_ids.defined()
@@ -330,7 +337,7 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     auto keep = [&](const Tensor& x) {
       if (out && a.output_hidden_states) out->hidden_states.push_back(x.view({B, T, -1}));
     };
-    Tensor x = (*gpt_neox->embed_in)(a.input_ids.reshape({-1}).to(w.device()));  // [N, C]
+    Tensor x = (*gpt_neox->embed_in)(s.rows.pack(a.input_ids.reshape({-1}).to(w.device())));  // [N, C]
     for (size_t i = 0; i < gpt_neox->layers.size(); ++i) {
       keep(x);
       x = gpt_neox->layers[i]->forward(x, s, static_cast<int64_t>(i));
@@ -474,4 +481,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.3.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.4.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

@@ -78,6 +78,12 @@ class CausalLm : public imlsdk::Task {
                          const imlsdk::Batch& b) const override {
     return {imlsdk::causal_lm_loss(head_input, head, b.labels), b.targets};
   }
+  // SDK 2.5: position t's head input predicts label t + 1; the last position's predicts nothing.
+  at::Tensor head_rows(const imlsdk::Batch& b) const override {
+    at::Tensor rows = at::zeros(b.labels.sizes(), b.labels.options().dtype(at::kBool));
+    if (b.labels.size(1) > 1) rows.slice(1, 0, -1).copy_(b.labels.slice(1, 1).ne(-100));
+    return rows;
+  }
 
   // SDK 2.3: loss, predict and evaluate keep no state but the encoding cache (behind a mutex,
   // or none) and the tokenizer's own, which is thread-safe: batch parts may run side by side.
@@ -241,5 +247,5 @@ class CausalLmPlugin : public imlsdk::TaskPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.3.0",
+IMLSDK_PLUGIN(CausalLmPlugin, "causal_lm", "1.4.0",
               "Causal LM: next-token loss on each text, greedy continuation of prompts")

@@ -107,6 +107,13 @@ class Model : public torch::nn::Module {
   // where linear_head() is defined; the default throws std::logic_error.
   virtual LinearHead linear_head() const { return {}; }
   virtual torch::Tensor forward_head_input(const ModelInput& input);
+  // SDK 2.5: forward_head_input(input) where only the rows of `rows` will be read (a [B, T] mask,
+  // nonzero = read; undefined = all, Task::head_rows): the other rows' values are unspecified, so
+  // a model may leave out positions that are neither read nor attended to (attention_mask 0),
+  // e.g. run its per-token layers on the real tokens only (imlsdk::TokenRows, layers.hpp). The
+  // read rows equal forward_head_input's up to float rounding. The host calls this instead of
+  // forward_head_input on plugins built against SDK >= 2.5; the default calls forward_head_input.
+  virtual torch::Tensor forward_head_input_at(const ModelInput& input, const torch::Tensor& rows);
 };
 
 struct ModelContext {

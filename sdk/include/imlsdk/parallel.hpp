@@ -37,4 +37,12 @@ constexpr int64_t kChunkRows = 16;
 std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vector<int64_t>& sizes, int64_t streams,
                                                                  int64_t min_rows);
 
+// SDK 2.5: a plan for work whose cost is the items' sizes themselves (padding costs nothing, e.g.
+// a model that skips padding rows, Model::forward_head_input_at): up to `streams` jobs (as
+// side_by_side_plan: one job below 2 * min_rows items), one chunk each, of near-equal summed
+// size: items by size, largest first (ties by index), each to the job with the smallest sum so
+// far (ties: the first); each chunk in index order. A pure function of its arguments.
+std::vector<std::vector<std::vector<int64_t>>> balanced_side_by_side_plan(const std::vector<int64_t>& sizes,
+                                                                          int64_t streams, int64_t min_rows);
+
 }  // namespace imlsdk

@@ -96,6 +96,11 @@ class Task {
   // rounding. The default makes the logits and calls loss(); causal_lm computes the loss without
   // them (linear_cross_entropy).
   virtual Loss head_loss(const torch::Tensor& head_input, const LinearHead& head, const Batch& batch) const;
+  // SDK 2.5: the positions whose head input head_loss(batch) reads: a [B, T] mask (nonzero =
+  // read) for the head input of batch.input; undefined (the default): every position. The host
+  // hands it to Model::forward_head_input_at, which may then skip the work of padding positions
+  // that no loss row needs. causal_lm: the positions whose next token is a kept label.
+  virtual torch::Tensor head_rows(const Batch& batch) const;
 };
 
 class TaskPlugin : public Plugin {
