@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "imlsdk/model.hpp"
+#include "row_softmax.hpp"
 
 namespace imlsdk {
 
@@ -112,7 +113,7 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     torch::Tensor gh = grad_hidden ? at::empty({K, C}, hidden.options()) : torch::Tensor();
     torch::Tensor gw = grad_weight ? at::zeros({V, C}, weight.options()) : torch::Tensor();
     torch::Tensor buf = at::empty({std::min(rows, K), V}, hidden.options());
-    const torch::Tensor minus_w = at::full({std::min(rows, K), 1}, -w, hidden.options());
+    const bool fp32_cpu = buf.device().is_cpu() && buf.scalar_type() == at::kFloat;
     const torch::Tensor wt = weight.t();
     for (int64_t r0 = 0; r0 < K; r0 += rows) {
       const int64_t n = std::min(rows, K - r0);
@@ -121,19 +122,28 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
       at::mm_out(z, hb, wt);
       if (scale != 1.0) z.mul_(scale);
       // One exp per logit: e = exp(z - max), log p[target] = z[target] - max - log(sum e), and
-      // the softmax is e / sum e.
-      const torch::Tensor top = std::get<0>(z.max(1, /*keepdim=*/true));  // [n, 1]
-      const torch::Tensor at_target = z.gather(1, tb);                    // [n, 1]
-      z.sub_(top).exp_();
-      const torch::Tensor sum = z.sum(1, /*keepdim=*/true);
+      // the softmax is e / sum e. In fp32 on the CPU the max, exp and sum are one fused kernel
+      // (row_softmax.cpp).
+      const torch::Tensor at_target = z.gather(1, tb);  // [n, 1]
+      torch::Tensor top = at::empty({n, 1}, z.options()), sum = at::empty({n, 1}, z.options());
+      if (!(fp32_cpu && detail::exp_rows_fp32(z.data_ptr<float>(), n, V, V, top.data_ptr<float>(), sum.data_ptr<float>()))) {
+        top = std::get<0>(z.max(1, /*keepdim=*/true));
+        z.sub_(top).exp_();
+        sum = z.sum(1, /*keepdim=*/true);
+      }
       picked.narrow(0, r0, n).copy_((at_target - top - sum.log()).squeeze(1));
       if (!grad_hidden && !grad_weight) continue;
-      z.mul_(sum.reciprocal().mul_(w)).scatter_add_(1, tb, minus_w.narrow(0, 0, n));  // d loss / d (h @ W^T)
+      // d loss / d (h @ W^T) = w (e / sum - onehot) = (e - sum * onehot) * (w / sum): the block
+      // keeps e - sum * onehot, and the row factor w / sum scales the GEMMs' [n, C] sides
+      // instead of the [n, V] block.
+      z.scatter_add_(1, tb, sum.neg());
+      const torch::Tensor factor = sum.reciprocal().mul_(w);  // [n, 1]
       if (grad_hidden) {
         torch::Tensor out = gh.narrow(0, r0, n);
         at::mm_out(out, z, weight);
+        out.mul_(factor);
       }
-      if (grad_weight) gw.addmm_(z.t(), hb);
+      if (grad_weight) gw.addmm_(z.t(), hb * factor);
     }
     ctx->save_for_backward({gh, gw, kept});
     ctx->saved_data["rows"] = N;

@@ -368,6 +368,44 @@ TEST(Adafactor, FusedKernelMatchesReference) {
   }
 }
 
+// On the CPU a step updates the parameters side by side in two groups: the same bits as
+// optimizers of one parameter each (one after the other), also for parameters without a gradient.
+TEST(Adafactor, UpdatesSideBySideEqualOneAtATime) {
+  at::manual_seed(23);
+  const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {33}, {128}, {5, 9}, {200}};
+  std::vector<at::Tensor> together_p, alone_p;
+  imlsdk::NamedTensors together_named;
+  std::vector<optest::Built> alone;
+  const imlsdk::Json o = {{"weight_decay", 0.01}, {"beta1", 0.9}};
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const at::Tensor init = at::randn(shapes[i]);
+    together_p.push_back(optest::leaf(init));
+    alone_p.push_back(optest::leaf(init));
+    together_named.emplace_back("p" + std::to_string(i), together_p.back());
+    alone.push_back(optest::make("adafactor", {{"p" + std::to_string(i), alone_p.back()}}, o));
+  }
+  auto together = optest::make("adafactor", together_named, o);
+  for (int step = 0; step < 3; ++step) {
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      if (step == 1 && i == 2) {  // no gradient this step: skipped
+        together_p[i].mutable_grad().reset();
+        alone_p[i].mutable_grad().reset();
+        continue;
+      }
+      const at::Tensor g = at::randn(shapes[i]);
+      optest::set_grad(together_p[i], g);
+      optest::set_grad(alone_p[i], g);
+    }
+    together->step(1e-2);
+    for (const auto& opt : alone) opt->step(1e-2);
+    for (size_t i = 0; i < shapes.size(); ++i)
+      EXPECT_TRUE(together_p[i].detach().equal(alone_p[i].detach())) << "param " << i << " step " << step;
+  }
+  const auto state = together->state();
+  for (size_t i = 0; i < shapes.size(); ++i)
+    for (const auto& [key, t] : alone[i]->state()) EXPECT_TRUE(t.equal(state.at(key))) << key;
+}
+
 TEST(Adafactor, RejectsAnUnknownKernel) {
   at::Tensor p = optest::leaf(at::randn({2, 2}));
   EXPECT_THROW(optest::make("adafactor", {{"p", p}}, {{"kernel", "fast"}}), std::invalid_argument);

@@ -1,0 +1,135 @@
+// The row-wise exp of a softmax over fp32 logits (row_softmax.hpp).
+//
+// linear_cross_entropy's softmax over a block of logits was five ATen passes over [rows, V]:
+// max, subtract, exp, sum and a scaling. LibTorch 1.13's exp runs at ~1.7 ns per value on this
+// project's 2 GHz AVX2 machines; with a vocabulary of 1 614 that was ~7 % of set inclusion's
+// training step. Here the max is one pass and exp + sum another, in registers.
+#include "row_softmax.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define IMLSDK_ROW_SOFTMAX_AVX2 1
+#endif
+
+namespace imlsdk::detail {
+
+#ifdef IMLSDK_ROW_SOFTMAX_AVX2
+
+namespace {
+
+#define IMLSDK_AVX2 __attribute__((target("avx2,fma")))
+
+// exp(x) for x <= 0: x = n ln2 + r (|r| <= ln2 / 2, ln2 in two parts), e^r by its Taylor
+// polynomial of degree 7 (error < 1e-8 relative), 2^n through the exponent bits. Below -87,
+// where e^x is under FLT_MIN, it is 0.
+IMLSDK_AVX2 inline __m256 exp_nonpositive(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+  x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);  // a NaN x stays NaN (max returns its second operand)
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 e = _mm256_set1_ps(1.0f / 5040.0f);
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 720.0f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 120.0f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 24.0f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 6.0f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.5f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(tiny, _mm256_mul_ps(e, _mm256_castsi256_ps(bits)));
+}
+
+IMLSDK_AVX2 inline float horizontal_max(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+IMLSDK_AVX2 inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+// Lanes [0, k) of a mask, for a row's last V % 8 values.
+IMLSDK_AVX2 inline __m256i tail_mask(int64_t k) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+IMLSDK_AVX2 void exp_rows_avx2(float* z, int64_t n, int64_t V, int64_t ld, float* top, float* sum) {
+  const int64_t body = V - V % 8, rest = V % 8;
+  const __m256i mask = tail_mask(rest);
+  const __m256 lowest = _mm256_set1_ps(std::numeric_limits<float>::lowest());
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = z + i * ld;
+    // The max, and whether the row holds a NaN (which max_ps would drop): then the max is NaN, and
+    // so is every exp and the sum, as with ATen's ops.
+    __m256 m0 = lowest, m1 = lowest, nan = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= body; j += 16) {
+      const __m256 a = _mm256_loadu_ps(row + j), b = _mm256_loadu_ps(row + j + 8);
+      m0 = _mm256_max_ps(m0, a);
+      m1 = _mm256_max_ps(m1, b);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+    }
+    for (; j < body; j += 8) {
+      const __m256 a = _mm256_loadu_ps(row + j);
+      m0 = _mm256_max_ps(m0, a);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+    }
+    if (rest) {
+      const __m256 a = _mm256_blendv_ps(lowest, _mm256_maskload_ps(row + body, mask), _mm256_castsi256_ps(mask));
+      m1 = _mm256_max_ps(m1, a);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+    }
+    const float mx = _mm256_movemask_ps(nan) ? std::numeric_limits<float>::quiet_NaN()
+                                             : horizontal_max(_mm256_max_ps(m0, m1));
+    const __m256 vm = _mm256_set1_ps(mx);
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    for (j = 0; j + 16 <= body; j += 16) {
+      const __m256 e0 = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+      const __m256 e1 = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j + 8), vm));
+      _mm256_storeu_ps(row + j, e0);
+      _mm256_storeu_ps(row + j + 8, e1);
+      s0 = _mm256_add_ps(s0, e0);
+      s1 = _mm256_add_ps(s1, e1);
+    }
+    for (; j < body; j += 8) {
+      const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+      _mm256_storeu_ps(row + j, e);
+      s0 = _mm256_add_ps(s0, e);
+    }
+    if (rest) {
+      const __m256 e = _mm256_and_ps(exp_nonpositive(_mm256_sub_ps(_mm256_maskload_ps(row + body, mask), vm)),
+                                     _mm256_castsi256_ps(mask));
+      _mm256_maskstore_ps(row + body, mask, e);
+      s1 = _mm256_add_ps(s1, e);
+    }
+    top[i] = mx;
+    sum[i] = horizontal_sum(_mm256_add_ps(s0, s1));
+  }
+}
+
+}  // namespace
+
+bool exp_rows_fp32(float* z, int64_t n, int64_t V, int64_t ld, float* top, float* sum) {
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!supported || V <= 0) return false;
+  exp_rows_avx2(z, n, V, ld, top, sum);
+  return true;
+}
+
+#else
+
+bool exp_rows_fp32(float*, int64_t, int64_t, int64_t, float*, float*) { return false; }
+
+#endif
+
+}  // namespace imlsdk::detail
