@@ -8,6 +8,9 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <cmath>
+#include <limits>
+
 #include "imlsdk/generate.hpp"
 #include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
@@ -201,6 +204,32 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     a.backward();
     b.backward();
     EXPECT_LE(max_diff(hf.grad(), hr.grad()), 1e-6);
+  }
+}
+
+// In fp32 on the CPU a block's max, exp and sum are one fused kernel (sdk/src/row_softmax.cpp):
+// value and gradients as the same loss in double, for vocabularies with and without a remainder
+// of 8 lanes and logits far apart (exp underflows); a NaN logit makes the loss NaN, as ATen's.
+TEST(LinearCrossEntropy, Float32EqualsDoubleAndKeepsNaN) {
+  at::manual_seed(22);
+  for (int64_t V : {1, 13, 1613, 1614}) {
+    SCOPED_TRACE("V " + std::to_string(V));
+    const int64_t N = 70, C = 16;
+    const at::Tensor h0 = at::randn({N, C}) * 3, w0 = at::randn({V, C});
+    at::Tensor targets = at::randint(0, V, {N}, at::kLong);
+    targets.narrow(0, 60, 10).fill_(-100);
+    at::Tensor hf = h0.clone().set_requires_grad(true), wf = w0.clone().set_requires_grad(true);
+    at::Tensor hd = h0.to(at::kDouble).set_requires_grad(true), wd = w0.to(at::kDouble).set_requires_grad(true);
+    const at::Tensor a = imlsdk::linear_cross_entropy(hf, imlsdk::LinearHead{wf, 1.0}, targets);
+    const at::Tensor b = imlsdk::linear_cross_entropy(hd, imlsdk::LinearHead{wd, 1.0}, targets);
+    EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-5 * std::max(1.0, std::abs(b.item<double>())));
+    a.backward();
+    b.backward();
+    EXPECT_LE(max_diff(hf.grad().to(at::kDouble), hd.grad()), 1e-5);
+    EXPECT_LE(max_diff(wf.grad().to(at::kDouble), wd.grad()), 1e-5);
+    at::Tensor bad = h0.clone();
+    bad[5][3] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_TRUE(std::isnan(imlsdk::linear_cross_entropy(bad, imlsdk::LinearHead{w0, 1.0}, targets).item<double>()));
   }
 }
 
