@@ -95,8 +95,8 @@ for name, blk, d, b, hf_ep, hf_ev, hf in rows:
                             f"{d['eval_s']:.2f}", f"{hf_ev:.2f}", f"{ev_x:.2f}", f"{T_EVAL:.1f}",
                             "PASS" if ev_x >= T_EVAL else "MISS"))
 lines.append("")
-lines.append(f"iml = imlhost, default padding (longest in batch); p2b = imlhost with training.pad_to_block=true "
-             f"(every example padded to block_size, as the reference); ref = the reference's way (HF 4.33 on Debian's "
+lines.append(f"iml = imlhost, default padding (longest in batch); p2b = imlhost with task.pad_to_block=true "
+             f"(every example padded to block_size and every position computed, as the reference); ref = the reference's way (HF 4.33 on Debian's "
              f"torch, {epochs} Stage-1 epochs; eval = loss pass + EM pipeline on every eval set). Ratios are ref / imlhost; "
              f"imlhost figures are means of the runs before and after the reference's.")
 for name, blk, d, b, hf_ep, hf_ev, hf in rows:

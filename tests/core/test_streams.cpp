@@ -339,7 +339,8 @@ TEST(TrainerHeadLoss, GivesTheLogitsLosssGradient) {
 }
 
 // SDK 2.5: causal_lm's head rows are the positions whose next token is a kept label: not the
-// padding (nor each text's last token) by default, the padding too with mask_padding false.
+// padding (nor each text's last token) by default, the padding too with mask_padding false,
+// every position with pad_to_block.
 TEST(TrainerHeadRows, CausalLmReadsThePositionsBeforeKeptLabels) {
   Rig r(8);
   imlsdk::ModelContext mc;
@@ -364,6 +365,12 @@ TEST(TrainerHeadRows, CausalLmReadsThePositionsBeforeKeptLabels) {
     EXPECT_EQ(padding_read.item<bool>(), !mask_padding);
     EXPECT_TRUE(mask.logical_not().any().item<bool>());  // the batch has padding
   }
+  // pad_to_block: every position computed, as the reference does (no rows to skip).
+  auto padded = r.causal->create(imltest::with_defaults(*r.causal, {{"block_size", 16}, {"pad_to_block", true}}), tc);
+  imlsdk::Rng rng(1);
+  const imlsdk::Batch b = padded->collate(imlsdk::example_refs(r.xs, 0, r.xs.size()), imlsdk::Phase::Train, rng);
+  EXPECT_EQ(b.labels.size(1), 16);
+  EXPECT_FALSE(padded->head_rows(b).defined());
 }
 
 // SDK 2.5: training on the head's input at the loss's rows only (the model skips the padding;

@@ -3,7 +3,7 @@
 //
 //   collate: [BOS] text EOS, truncated to block_size, right-padded (padding left out of the loss
 //            unless mask_padding: false, the reference's way); pad_to_block pads training
-//            batches to block_size as the reference does
+//            batches to block_size and has every padded position computed, as the reference
 //   loss:    mean next-token cross-entropy over the unmasked labels (in training, from the
 //            head's input where the model's head is a linear map: only the unmasked rows are
 //            projected, block by block, SDK 2.4)
@@ -42,7 +42,7 @@ const imlsdk::Schema<Settings>& schema() {
   static const auto s = imlsdk::Schema<Settings>()
       .add("block_size", &Settings::block_size, int64_t{48}, "maximum tokens per example (longer ones are truncated)")
       .add("mask_padding", &Settings::mask_padding, true, "leave padding out of the loss (false = the reference's unmasked EOS padding)")
-      .add("pad_to_block", &Settings::pad_to_block, false, "pad every training batch to block_size as the reference does (default: to the longest example)")
+      .add("pad_to_block", &Settings::pad_to_block, false, "pad every training batch to block_size and compute every padded position, as the reference does (default: pad to the longest example; the model skips the padding)")
       .add("max_new_tokens", &Settings::max_new_tokens, int64_t{8}, "greedy tokens generated when the model answers");
   return s;
 }
@@ -79,7 +79,10 @@ class CausalLm : public imlsdk::Task {
     return {imlsdk::causal_lm_loss(head_input, head, b.labels), b.targets};
   }
   // SDK 2.5: position t's head input predicts label t + 1; the last position's predicts nothing.
+  // With pad_to_block every position is computed, as the reference computes it: that setting
+  // exists to compare equal work (bench/bench_experiment.sh's "at equal padding").
   at::Tensor head_rows(const imlsdk::Batch& b) const override {
+    if (s_.pad_to_block) return {};
     at::Tensor rows = at::zeros(b.labels.sizes(), b.labels.options().dtype(at::kBool));
     if (b.labels.size(1) > 1) rows.slice(1, 0, -1).copy_(b.labels.slice(1, 1).ne(-100));
     return rows;
