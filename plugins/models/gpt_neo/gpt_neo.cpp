@@ -363,13 +363,12 @@ class GPTNeoForCausalLM : public imlsdk::Model {
 
   // SDK 2.4: the head is the token embedding (tied), a linear map of ln_f's output.
   imlsdk::LinearHead linear_head() const override { return {transformer->wte->weight, 1.0}; }
-  Tensor forward_head_input(const imlsdk::ModelInput& a) override { return forward_head_input_at(a, Tensor()); }
   // SDK 2.5: only the rows that are read or attended to go through the blocks' projections,
-  // norms and MLP (the padding's rows of the head input are zero).
+  // norms and MLP (imlsdk::TokenRows; the padding's rows of the head input are zero).
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override { return forward_head_input_at(a, Tensor()); }
   Tensor forward_head_input_at(const imlsdk::ModelInput& a, const Tensor& rows) override {
-    const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
-    const auto keep = imlsdk::TokenRows::for_head_input(a.attention_mask, rows, B, T);
-    return keep.unpack(body(a, nullptr, keep)).view({B, T, -1});
+    return imlsdk::TokenRows::head_input_at(a.input_ids, a.attention_mask, rows,
+                                            [&](const imlsdk::TokenRows& keep) { return body(a, nullptr, keep); });
   }
 
   // The blocks and ln_f: the head's input [N, C] on `rows` (default: all B * T); the hidden

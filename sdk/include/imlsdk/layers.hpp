@@ -106,6 +106,15 @@ struct TokenRows {
       throw std::invalid_argument("TokenRows: the head rows' mask and the attention mask differ in shape");
     return of(attention_mask.ne(0).logical_or(rows.ne(0)), batch, length, kMinSkippedShare);
   }
+  // Model::forward_head_input_at for a model whose body(keep) runs its per-token layers on the
+  // rows `keep` holds and returns the head's input on them: those rows back in [B, T, C].
+  template <class Body>
+  static torch::Tensor head_input_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                     const torch::Tensor& rows, Body&& body) {
+    const int64_t B = input_ids.size(0), T = input_ids.size(1);
+    const TokenRows keep = for_head_input(attention_mask, rows, B, T);
+    return keep.unpack(body(keep)).view({B, T, -1});
+  }
   bool packed() const { return index.defined(); }
   int64_t rows() const { return packed() ? index.numel() : total; }
   torch::Tensor pack(const torch::Tensor& x) const { return packed() ? x.index_select(0, index) : x; }
