@@ -14,7 +14,8 @@ namespace imlcore {
 std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 
 // Keeps freed activation buffers (hundreds of MB at the 70M shape) in the heap instead of
-// returning them to the kernel and faulting them in again every step (glibc mallopt).
+// returning them to the kernel and faulting them in again every step (glibc mallopt), in one
+// arena that every thread shares (a thread's own arena unmaps its free heaps).
 // imlhost and bench_throughput call it first thing, so both run the step the same way.
 void configure_memory();
 
