@@ -172,6 +172,12 @@ TEST_F(Conformance, HeadInputAtTheLosssRowsSkipsPadding) {
                                          ids_tensor(input_["attention_mask_padded"]), ids_tensor(input_["labels_padded"]));
 }
 
+// Only the last position's logits: the last block's output on that position alone, the same
+// logits, cache and next step as the full forward pass.
+TEST_F(Conformance, LastLogitsOnlyEqualsTheFullForward) {
+  imltest::expect_last_logits_only_equals_full(*model_, ids_tensor(input_["input_ids"]));
+}
+
 TEST_F(Conformance, PaddedLogitsAndLoss) {
   // Right padding; positions default to 0..T-1 as in HF's forward.
   imlsdk::ModelInput in;

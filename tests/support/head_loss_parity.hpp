@@ -113,4 +113,42 @@ inline void expect_head_rows_skip_padding(imlsdk::Model& model, const at::Tensor
   model.zero_grad();
 }
 
+// With last_logits_only a causal model may run its last block's attention output and MLP on the
+// last position alone: the logits there, the KV cache it fills and the step after it are those of
+// the full forward pass, for a left-padded batch (as greedy_generate lays out prompts), with and
+// without a cache.
+inline void expect_last_logits_only_equals_full(imlsdk::Model& model, const at::Tensor& input_ids) {
+  at::NoGradGuard no_grad;
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  ASSERT_GE(T, 3) << "the fixture's batch is too short to pad";
+  at::Tensor mask = at::ones({B, T}, at::kLong);
+  mask.select(0, 0).narrow(0, 0, 2).zero_();  // the first row left-padded
+  const auto forward = [&](const at::Tensor& ids, const at::Tensor& m, imlsdk::KVCache* cache, bool last_only) {
+    imlsdk::ModelInput in;
+    in.input_ids = ids;
+    in.attention_mask = m;
+    in.cache = cache;
+    in.last_logits_only = last_only;
+    in.position_ids = imlsdk::default_position_ids(ids, m, cache ? cache->length() : 0);
+    return model.forward(in).logits;
+  };
+  const auto max_diff = [](const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); };
+  const at::Tensor full = forward(input_ids, mask, nullptr, false);
+  const at::Tensor last = forward(input_ids, mask, nullptr, true);
+  ASSERT_EQ(last.sizes(), at::IntArrayRef({B, 1, full.size(2)}));
+  EXPECT_LE(max_diff(last, full.narrow(1, T - 1, 1)), 1e-5);
+
+  imlsdk::KVCache full_cache, last_cache;
+  EXPECT_LE(max_diff(forward(input_ids, mask, &last_cache, true), full.narrow(1, T - 1, 1)), 1e-5);
+  (void)forward(input_ids, mask, &full_cache, false);
+  ASSERT_EQ(last_cache.k.size(), full_cache.k.size());
+  for (size_t l = 0; l < full_cache.k.size(); ++l) {
+    EXPECT_LE(max_diff(last_cache.k[l], full_cache.k[l]), 1e-6) << "layer " << l << "'s keys";
+    EXPECT_LE(max_diff(last_cache.v[l], full_cache.v[l]), 1e-6) << "layer " << l << "'s values";
+  }
+  const at::Tensor next = full.narrow(1, T - 1, 1).argmax(-1);  // [B, 1]
+  const at::Tensor mask2 = at::cat({mask, at::ones({B, 1}, at::kLong)}, 1);
+  EXPECT_LE(max_diff(forward(next, mask2, &last_cache, true), forward(next, mask2, &full_cache, false)), 1e-5);
+}
+
 }  // namespace imltest

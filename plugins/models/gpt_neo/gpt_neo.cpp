@@ -219,6 +219,8 @@ struct Step {
   Tensor local_bias;   // the same, and keys window_size or more positions back hidden
   imlsdk::KVCache* cache = nullptr;
   imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
+  bool last_only = false;  // this layer's output is wanted at the last position only: x's rows
+                           // go in, [B, C] comes out (keys and values still from every row)
 };
 
 struct SelfAttention : torch::nn::Module {
@@ -254,8 +256,10 @@ struct SelfAttention : torch::nn::Module {
       v = v.to(s.attn_dtype);
     }
     // No 1/sqrt(D): GPT-Neo's scores are unscaled q.k.
-    const Tensor context =
-        imlsdk::attention(q, k, v, local ? s.local_bias : s.global_bias, 1.0).to(x.scalar_type());
+    const Tensor& bias = local ? s.local_bias : s.global_bias;
+    const Tensor context = imlsdk::attention(s.last_only ? q.narrow(2, T - 1, 1) : q, k, v,
+                                             s.last_only ? bias.narrow(2, T - 1, 1) : bias, 1.0)
+                               .to(x.scalar_type());
     return (*out_proj)(s.rows.pack(context));
   }
 };
@@ -301,7 +305,8 @@ struct Block : torch::nn::Module {
 
   // x + attn(ln_1(x)), then + mlp(ln_2(.)); the GEMM outputs are ours to overwrite.
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
-    const Tensor h = residual(attn->attention->forward((*ln_1)(x), s, layer), x);
+    const Tensor h = residual(attn->attention->forward((*ln_1)(x), s, layer),
+                              s.last_only ? x.view({s.B, s.T, -1}).select(1, s.T - 1) : x);
     return residual(mlp->forward((*ln_2)(h)), h);
   }
 };
@@ -350,12 +355,12 @@ class GPTNeoForCausalLM : public imlsdk::Model {
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
     imlsdk::ModelOutput out;
-    const Tensor x = body(a, &out);  // [B * T, C]
+    const Tensor x = body(a, &out);  // [B * T, C], or [B, C] with last_logits_only
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
     const Tensor& wte = transformer->wte->weight;
     // The head is the token embedding (tied).
     if (a.last_logits_only)
-      out.logits = at::mm(x.view({B, T, -1}).select(1, T - 1), wte.t()).view({B, 1, -1});
+      out.logits = at::mm(x.size(0) == B ? x : x.view({B, T, -1}).select(1, T - 1), wte.t()).view({B, 1, -1});
     else
       out.logits = at::mm(x, wte.t()).view({B, T, -1});
     return out;
@@ -425,6 +430,10 @@ class GPTNeoForCausalLM : public imlsdk::Model {
                    .add_((*transformer->wpe)(s.rows.pack(position_ids.reshape({-1}).to(device))));  // [N, C]
     for (size_t i = 0; i < transformer->h.size(); ++i) {
       keep(x);
+      // Only the last position's logits wanted: the last block runs its attention output and MLP
+      // on that position alone (its keys and values still on every position, for the cache).
+      s.last_only = a.last_logits_only && !s.rows.packed() && !(out && a.output_hidden_states) &&
+                    i + 1 == transformer->h.size();
       x = transformer->h[i]->forward(x, s, static_cast<int64_t>(i));
     }
     x = (*transformer->ln_f)(x);

@@ -149,6 +149,8 @@ struct Step {
   const imlsdk::Rotary* rotary = nullptr;
   imlsdk::KVCache* cache = nullptr;
   imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
+  bool last_only = false;  // this layer's output is wanted at the last position only: x's rows
+                           // go in, [B, C] comes out (keys and values still from every row)
 };
 
 // [B, KVH, S, D] -> [B, KVH * n_rep, S, D], head h reading key/value head h / n_rep (HF's
@@ -188,7 +190,8 @@ struct Attention : torch::nn::Module {
       v = past_v = imlsdk::kv_append(past_v, v);
     }
     const int64_t n_rep = heads / kv_heads;
-    const Tensor context = imlsdk::attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), s.bias,
+    const Tensor context = imlsdk::attention(s.last_only ? q.narrow(2, T - 1, 1) : q, repeat_kv(k, n_rep),
+                                             repeat_kv(v, n_rep), s.last_only ? s.bias.narrow(2, T - 1, 1) : s.bias,
                                              1.0 / std::sqrt(static_cast<double>(D)));
     return (*o_proj)(s.rows.pack(context));
   }
@@ -226,7 +229,8 @@ struct Layer : torch::nn::Module {
   // Sequential residuals: h = x + attn(norm1(x)); h + mlp(norm2(h)). The GEMM outputs are ours
   // to overwrite (their backward does not need them).
   Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
-    const Tensor h = residual(self_attn->forward((*input_layernorm)(x), s, layer), x);
+    const Tensor h = residual(self_attn->forward((*input_layernorm)(x), s, layer),
+                              s.last_only ? x.view({s.B, s.T, -1}).select(1, s.T - 1) : x);
     return residual(mlp->forward((*post_attention_layernorm)(h)), h);
   }
 };
@@ -283,11 +287,11 @@ class LlamaForCausalLM : public imlsdk::Model {
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
     imlsdk::ModelOutput out;
-    Tensor x = body(a, &out);  // [B * T, C]
+    Tensor x = body(a, &out);  // [B * T, C], or [B, C] with last_logits_only
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
     const Tensor& head = linear_head().weight;
     if (a.last_logits_only) {
-      x = x.view({B, T, -1}).select(1, T - 1);
+      if (x.size(0) != B) x = x.view({B, T, -1}).select(1, T - 1);
       out.logits = at::mm(x, head.t()).view({B, 1, -1});
     } else {
       out.logits = at::mm(x, head.t()).view({B, T, -1});
@@ -351,6 +355,10 @@ class LlamaForCausalLM : public imlsdk::Model {
     Tensor x = (*model->embed_tokens)(s.rows.pack(a.input_ids.reshape({-1}).to(w.device())));  // [N, C]
     for (size_t i = 0; i < model->layers.size(); ++i) {
       keep(x);
+      // Only the last position's logits wanted: the last layer runs its attention output and MLP
+      // on that position alone (its keys and values still on every position, for the cache).
+      s.last_only = a.last_logits_only && !s.rows.packed() && !(out && a.output_hidden_states) &&
+                    i + 1 == model->layers.size();
       x = model->layers[i]->forward(x, s, static_cast<int64_t>(i));
     }
     x = (*model->norm)(x);

@@ -141,6 +141,8 @@ struct Step {
   const imlsdk::Rotary* rotary = nullptr;
   imlsdk::KVCache* cache = nullptr;
   imlsdk::TokenRows rows;  // the rows x holds: all B*T, or those forward_head_input_at needs
+  bool last_only = false;  // this layer's output is wanted at the last position only: x's rows
+                           // go in, [B, C] comes out (keys and values still from every row)
 };
 
 struct Attention : torch::nn::Module {
@@ -169,6 +171,8 @@ struct Attention : torch::nn::Module {
       k = past_k = imlsdk::kv_append(past_k, k);
       v = past_v = imlsdk::kv_append(past_v, v);
     }
+    if (s.last_only) return (*dense)(imlsdk::attention(q.narrow(2, T - 1, 1), k, v, s.bias.narrow(2, T - 1, 1),
+                                                        1.0 / std::sqrt(static_cast<double>(D))));
     const Tensor context = imlsdk::attention(q, k, v, s.bias, 1.0 / std::sqrt(static_cast<double>(D)));
     return (*dense)(s.rows.pack(context));
   }
@@ -202,8 +206,9 @@ struct Layer : torch::nn::Module {
     mlp = register_module("mlp", std::make_shared<MLP>(c));
   }
 
-  Tensor forward(const Tensor& x, const Step& s, int64_t layer) {
-    Tensor attn_out = attention->forward((*input_layernorm)(x), s, layer);
+  Tensor forward(const Tensor& in, const Step& s, int64_t layer) {
+    Tensor attn_out = attention->forward((*input_layernorm)(in), s, layer);
+    const Tensor x = s.last_only ? in.view({s.B, s.T, -1}).select(1, s.T - 1) : in;
     if (parallel_residual) {
       // x + attn(ln1(x)) + mlp(ln2(x)), summed in HF's order; the GEMM outputs are ours to
       // overwrite (their backward does not need them).
@@ -274,10 +279,10 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
     imlsdk::ModelOutput out;
-    Tensor x = body(a, &out);  // [B * T, C]
+    Tensor x = body(a, &out);  // [B * T, C], or [B, C] with last_logits_only
     const int64_t B = a.input_ids.size(0), T = a.input_ids.size(1);
     if (a.last_logits_only) {
-      x = x.view({B, T, -1}).select(1, T - 1);
+      if (x.size(0) != B) x = x.view({B, T, -1}).select(1, T - 1);
       out.logits = (*embed_out)(x).view({B, 1, -1});
     } else {
       out.logits = (*embed_out)(x).view({B, T, -1});
@@ -339,6 +344,10 @@ class GPTNeoXForCausalLM : public imlsdk::Model {
     Tensor x = (*gpt_neox->embed_in)(s.rows.pack(a.input_ids.reshape({-1}).to(w.device())));  // [N, C]
     for (size_t i = 0; i < gpt_neox->layers.size(); ++i) {
       keep(x);
+      // Only the last position's logits wanted: the last block runs its attention output and MLP
+      // on that position alone (its keys and values still on every position, for the cache).
+      s.last_only = a.last_logits_only && !s.rows.packed() && !(out && a.output_hidden_states) &&
+                    i + 1 == gpt_neox->layers.size();
       x = gpt_neox->layers[i]->forward(x, s, static_cast<int64_t>(i));
     }
     x = (*gpt_neox->final_layer_norm)(x);
