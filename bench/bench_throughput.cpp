@@ -29,6 +29,7 @@
 #include "plugin_registry.hpp"
 #include "report.hpp"
 #include "environment.hpp"
+#include "imlsdk/parallel.hpp"
 #include "threads.hpp"
 #include "workloads.hpp"
 
@@ -41,7 +42,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUsage =
     "usage: bench_throughput [--quick] [--reps N] [--only train|generate|gemm] [--no-study]\n"
     "                        [--threads T/B[/sS]] [--no-gemm] [--no-peer] [--peer-steps N] [--json FILE]\n"
-    "                        [--profile] [--env-study] [--env-variants LIST]\n";
+    "                        [--profile] [--env-study] [--env-variants LIST] [--gemm auto|blas]\n";
 
 // The shapes of the training and generation workloads (imlhost's and the peer's).
 constexpr int64_t kBatch = 32, kSeq = 48, kPrompts = 64, kPromptLen = 20, kNewTokens = 8;
@@ -51,6 +52,7 @@ struct Options {
   int reps = 3;
   int peer_steps = 5;  // measured steps per peer invocation at 70M (after 2 warm-up steps)
   std::string only, json, env_variants;
+  bool blas_gemm = false;  // --gemm blas: the fp32 GEMMs on the BLAS even where oneDNN has AVX-512 kernels
   ThreadSetup threads{0, 0};  // --threads T/B; 0/0 = what configure_threads(0) sets
 };
 
@@ -93,6 +95,10 @@ Options parse_args(int argc, char** argv) {
     } else if (a == "--env-variants") {
       o.env_variants = value();
       o.env_study = true;
+    } else if (a == "--gemm") {
+      const std::string v = value();
+      if (v != "auto" && v != "blas") throw std::invalid_argument("--gemm takes auto or blas");
+      o.blas_gemm = v == "blas";
     } else if (a == "--profile") {
       o.profile = true;
     } else if (a == "--json") {
@@ -218,6 +224,8 @@ int main(int argc, char** argv) try {
   // The reference set-up is what imlhost runs with: configure_threads(0), unless --threads.
   info.configure_threads = imlcore::configure_threads(0);
   info.allocator = allocator_in_use();
+  imlsdk::use_onednn_gemm(!opt.blas_gemm);
+  info.gemm_backend = imlsdk::gemm_backend();
   const bench::Blas blas;
   // imlhost's default experiment.streams on the CPU: 2 (batches in 2 parts side by side).
   const ThreadSetup host{at::get_num_threads(), blas.get_threads ? blas.get_threads() : info.cores, 2};
@@ -236,6 +244,7 @@ int main(int argc, char** argv) try {
   std::printf("configure_threads(0): %s; sgemm_ from %s; openblas_set_num_threads from %s\n",
               info.configure_threads.c_str(), blas.gemm_library.c_str(), blas.setter_library.c_str());
   std::printf("allocator: %s\n", info.allocator.c_str());
+  std::printf("fp32 GEMMs (sgemm_): %s\n", info.gemm_backend.c_str());
   std::printf("reps %d%s; set-ups:", opt.reps, opt.quick ? " (quick)" : "");
   for (const auto& s : setups) std::printf(" %s", s.label().c_str());
   std::printf("  (tN = LibTorch/OpenMP threads, bN = OpenBLAS threads)\n\n");

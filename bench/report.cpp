@@ -265,6 +265,7 @@ void write_json(const std::string& path, const std::vector<Workload>& work,
   j["cores"] = info.cores;
   j["configure_threads"] = info.configure_threads;
   j["allocator"] = info.allocator;
+  j["gemm_backend"] = info.gemm_backend;
   j["reps"] = info.reps;
   j["load_average"] = {info.load_start, info.load_end};
   j["reference_setup"] = def;

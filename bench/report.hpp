@@ -15,6 +15,7 @@ struct RunInfo {
   int cores = 0, reps = 0;
   std::string configure_threads;  // what imlcore::configure_threads(0) reported
   std::string allocator;          // glibc malloc, or the preloaded tcmalloc/jemalloc
+  std::string gemm_backend;       // imlsdk::gemm_backend(): oneDNN's AVX-512 kernels or the BLAS
   double load_start = 0, load_end = 0, wall_seconds = 0;
 };
 

@@ -29,6 +29,7 @@
 #include "environment.hpp"
 #include "kill_points.hpp"
 #include "imlsdk/checkpoint.hpp"
+#include "imlsdk/parallel.hpp"
 #include "imlsdk/safetensors.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -348,6 +349,7 @@ class SeedRun {
     m["imlsdk_version"] = IMLSDK_VERSION_STRING;
     m["plugins"] = s_.plugin_versions;
     m["threads"] = s_.threads;
+    m["cpu_gemm"] = imlsdk::gemm_backend();  // what runs the fp32 GEMMs on the CPU (SDK 2.6)
     m["device"] = s_.device.str();
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
@@ -502,8 +504,9 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
                           sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 4),
                       sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 5) &&
                           sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 5)};
-  spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}", cfg.experiment.name,
-               cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(), device.str(), threads);
+  spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}, CPU GEMMs: {}",
+               cfg.experiment.name, cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(),
+               device.str(), threads, imlsdk::gemm_backend());
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Json> all;

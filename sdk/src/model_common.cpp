@@ -111,7 +111,7 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     const double w = K > 0 ? scale / static_cast<double>(K) : 0.0;  // d loss / d logit of a kept row
     torch::Tensor picked = at::empty({K}, hidden.options());
     torch::Tensor gh = grad_hidden ? at::empty({K, C}, hidden.options()) : torch::Tensor();
-    torch::Tensor gw = grad_weight ? at::zeros({V, C}, weight.options()) : torch::Tensor();
+    torch::Tensor gw = grad_weight ? at::empty({V, C}, weight.options()) : torch::Tensor();  // the first block writes it
     torch::Tensor buf = at::empty({std::min(rows, K), V}, hidden.options());
     const bool fp32_cpu = buf.device().is_cpu() && buf.scalar_type() == at::kFloat;
     const torch::Tensor wt = weight.t();
@@ -143,8 +143,12 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
         at::mm_out(out, z, weight);
         out.mul_(factor);
       }
-      if (grad_weight) gw.addmm_(z.t(), hb * factor);
+      if (grad_weight) {
+        if (r0 == 0) at::mm_out(gw, z.t(), hb * factor);
+        else gw.addmm_(z.t(), hb * factor);
+      }
     }
+    if (grad_weight && K == 0) gw.zero_();
     ctx->save_for_backward({gh, gw, kept});
     ctx->saved_data["rows"] = N;
     ctx->saved_data["kept_all"] = K == N;

@@ -1,5 +1,6 @@
 // SDK model helpers: imlsdk::batched_matmul against at::bmm (values and gradients for
 // contiguous, transposed and strided operands, float and double, alpha, empty batches),
+// SDK 2.6's GEMM backend (LibTorch's fp32 products on oneDNN or the BLAS) against double,
 // imlsdk::kv_append against at::cat (in place within capacity, reallocation, autograd), the
 // losses (with SDK 2.4's from the head's input), and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
 #include <gtest/gtest.h>
@@ -8,12 +9,16 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "imlsdk/generate.hpp"
 #include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
+#include "imlsdk/parallel.hpp"
 
 namespace {
 
@@ -25,6 +30,38 @@ struct Case {
   const char* label;
   bool a_transposed, b_transposed, b_strided;
 };
+
+// SDK 2.6: LibTorch's fp32 products (mm, addmm, linear: the Fortran sgemm_ the SDK defines) give
+// double's values within fp32 rounding on either backend, for every transpose, leading
+// dimensions wider than the matrix, beta 0 over NaN and beta 1; the same bits twice.
+TEST(GemmBackend, Float32ProductsEqualDoubleOnEitherBackend) {
+  const std::string name = imlsdk::gemm_backend();
+  EXPECT_TRUE(name == "BLAS" || name == "oneDNN avx512_core") << name;
+  at::manual_seed(3);
+  for (bool onednn : {true, false}) {
+    const bool on = imlsdk::use_onednn_gemm(onednn);
+    EXPECT_EQ(on, onednn && name != "BLAS");
+    EXPECT_EQ(imlsdk::gemm_backend(), on ? name : std::string("BLAS"));
+    for (const auto& mnk : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {7, 1, 5}, {1, 33, 17}, {37, 29, 70}, {130, 65, 257}}) {
+      const int64_t m = mnk[0], n = mnk[1], k = mnk[2];
+      for (int variant = 0; variant < 4; ++variant) {
+        // a [m, k] and b [k, n] as views: stored transposed or narrowed out of wider rows.
+        const at::Tensor a = variant & 1 ? at::randn({k, m}).t() : at::randn({m, k + 3}).narrow(1, 1, k);
+        const at::Tensor b = variant & 2 ? at::randn({n, k + 2}).narrow(1, 0, k).t() : at::randn({k, n});
+        const at::Tensor want = at::mm(a.to(at::kDouble), b.to(at::kDouble));
+        const double tol = 1e-5 * std::sqrt(static_cast<double>(k)) * (1.0 + want.abs().max().item<double>());
+        at::Tensor out = at::full({m, n}, std::numeric_limits<float>::quiet_NaN());
+        at::mm_out(out, a, b);  // beta 0: the NaN already there must not show
+        EXPECT_LE(max_diff(out, want), tol) << m << "x" << n << "x" << k << " variant " << variant << " onednn " << on;
+        EXPECT_TRUE(at::equal(out, at::mm(a, b))) << "the same bits twice";
+        const at::Tensor c = at::randn({m, n});
+        EXPECT_LE(max_diff(c.clone().addmm_(a, b, 1.0, 0.5), want * 0.5 + c.to(at::kDouble)), tol)
+            << m << "x" << n << "x" << k << " addmm, variant " << variant;
+      }
+    }
+  }
+  imlsdk::use_onednn_gemm(true);
+}
 
 TEST(BatchedMatmul, MatchesBmmValuesAndGradients) {
   for (auto dtype : {at::kFloat, at::kDouble}) {

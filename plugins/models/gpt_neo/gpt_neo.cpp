@@ -580,4 +580,4 @@ class GPTNeo : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.4.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")
+IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.5.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")

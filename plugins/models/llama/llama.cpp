@@ -512,4 +512,4 @@ class Llama : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Llama, "llama", "2.4.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")
+IMLSDK_PLUGIN(Llama, "llama", "2.5.0", "Llama causal LM (HF-compatible weights, grouped-query attention)")

@@ -489,4 +489,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.4.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.5.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

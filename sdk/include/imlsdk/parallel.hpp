@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -44,5 +45,13 @@ std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vect
 // far (ties: the first); each chunk in index order. A pure function of its arguments.
 std::vector<std::vector<std::vector<int64_t>>> balanced_side_by_side_plan(const std::vector<int64_t>& sizes,
                                                                           int64_t streams, int64_t min_rows);
+
+// SDK 2.6: the CPU's fp32 GEMMs (LibTorch's and the SDK's own) run on oneDNN's AVX-512 kernels
+// where oneDNN has them for this CPU, with the BLAS's thread count; elsewhere on the BLAS
+// (OpenBLAS). gemm_backend() names what runs them: "oneDNN avx512_core" or "BLAS".
+// use_onednn_gemm(false) sends them to the BLAS (e.g. to compare); returns whether oneDNN runs
+// them now. Results differ from the BLAS's in the last bits, not between runs.
+std::string gemm_backend();
+bool use_onednn_gemm(bool on);
 
 }  // namespace imlsdk
