@@ -15,6 +15,7 @@
 #include "imlsdk/analysis.hpp"
 #include "imlsdk/parallel.hpp"
 #include "threads.hpp"
+#include "trainer.hpp"
 
 namespace bench {
 
@@ -206,14 +207,7 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
       grads[p] = torch::autograd::grad({scaled}, params_, {}, false, false, true);
     });
   imlsdk::run_side_by_side(jobs);
-  for (size_t p = 0; p < n; ++p)
-    for (size_t i = 0; i < params_.size(); ++i) {
-      at::Tensor& g = grads[p][i];
-      if (!g.defined()) continue;
-      at::Tensor& acc = params_[i].mutable_grad();
-      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
-      else acc.add_(g);
-    }
+  imlcore::add_part_gradients(params_, grads);
   mark(2);
 }
 

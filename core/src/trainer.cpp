@@ -64,12 +64,8 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
     for (const auto& l : ls) count += std::max<int64_t>(0, l.count);
   // Gradients of the parameters that take one (a frozen parameter would make autograd::grad throw).
   std::vector<at::Tensor> trainable;
-  std::vector<size_t> trainable_at;
-  for (size_t i = 0; i < params.size(); ++i)
-    if (params[i].requires_grad()) {
-      trainable.push_back(params[i]);
-      trainable_at.push_back(i);
-    }
+  for (const auto& p : params)
+    if (p.requires_grad()) trainable.push_back(p);
   std::vector<std::vector<at::Tensor>> grads(n);
   std::vector<double> scaled_loss(n, 0.0);
   jobs.clear();
@@ -92,18 +88,28 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
   for (size_t j = 0; j < n; ++j) {
     out.loss += scaled_loss[j];
     for (const auto& b : batches[j]) out.units += b.units;
-    for (size_t i = 0; i < grads[j].size(); ++i) {
-      at::Tensor& g = grads[j][i];
-      if (!g.defined()) continue;
-      at::Tensor& acc = params[trainable_at[i]].mutable_grad();
-      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
-      else acc.add_(g);
-    }
   }
+  add_part_gradients(trainable, grads);
   return out;
 }
 
 }  // namespace
+
+void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector<std::vector<at::Tensor>>& grads) {
+  auto add = [&](size_t i) {
+    at::Tensor acc = params[i].grad();
+    for (const auto& part : grads) {
+      if (i >= part.size() || !part[i].defined()) continue;
+      const at::Tensor& g = part[i];
+      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
+      else acc.add_(g);
+    }
+    if (acc.defined() && !params[i].grad().defined()) params[i].mutable_grad() = acc;
+  };
+  std::vector<int64_t> sizes;
+  for (const auto& p : params) sizes.push_back(p.numel());
+  imlsdk::for_each_side_by_side(sizes, add, !params.empty() && params[0].device().is_cpu() ? 2 : 1);
+}
 
 double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total) {
   int64_t warmup = t.warmup_steps > 0 ? t.warmup_steps

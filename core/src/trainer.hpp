@@ -92,4 +92,10 @@ int64_t checkpoint_interval(const TrainingConfig& t, int64_t total_steps);
 
 StageStats train_stage(imlsdk::Model& model, const StageRun& run);
 
+// Adds the gradients of a micro-batch's parts (experiment.streams) to the parameters' own:
+// grads[j][i] is part j's gradient of params[i] (undefined: none). For each parameter the parts
+// are added in part order, so the sum does not depend on threads; on the CPU the parameters are
+// summed side by side (imlsdk::for_each_side_by_side).
+void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector<std::vector<at::Tensor>>& grads);
+
 }  // namespace imlcore

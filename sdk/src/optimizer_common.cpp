@@ -1,5 +1,6 @@
 // Host-side optimizer helpers shared by the trainer and the tests.
 #include "imlsdk/optimizer.hpp"
+#include "imlsdk/parallel.hpp"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -15,12 +16,17 @@ double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm, do
   // Same reduction as torch: the norm of the per-tensor norms (for inf: the max of the maxima),
   // gathered on the first gradient's device.
   const auto device = grads[0].device();
-  std::vector<at::Tensor> norms;
-  norms.reserve(grads.size());
-  for (const auto& g : grads) norms.push_back(at::norm(g, norm_type).to(device));
+  std::vector<at::Tensor> norms(grads.size());
+  // On the CPU the norms, and then the scaling, of large gradients run side by side
+  // (for_each_side_by_side). Each tensor's norm is one call on one thread, as it was before
+  // (SDK <= 2.6: one after the other), so the result does not depend on the grouping.
+  std::vector<int64_t> sizes;
+  for (const auto& g : grads) sizes.push_back(g.numel());
+  const int64_t parts = device.is_cpu() ? 2 : 1;
+  for_each_side_by_side(sizes, [&](size_t i) { norms[i] = at::norm(grads[i], norm_type).to(device); }, parts);
   const at::Tensor total = at::norm(at::stack(norms), norm_type);
   const at::Tensor coef = at::clamp_max(max_norm / (total + 1e-6), 1.0);
-  for (auto& g : grads) g.mul_(coef.to(g.device()));
+  for_each_side_by_side(sizes, [&](size_t i) { grads[i].mul_(coef.to(grads[i].device())); }, parts);
   return total.item<double>();
 }
 

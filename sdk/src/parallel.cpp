@@ -165,4 +165,21 @@ std::vector<std::vector<std::vector<int64_t>>> balanced_side_by_side_plan(const 
   return plan;
 }
 
+void for_each_side_by_side(const std::vector<int64_t>& sizes, const std::function<void(size_t)>& fn, int64_t parts,
+                           int64_t min_total) {
+  int64_t total = 0;
+  for (int64_t s : sizes) total += std::max<int64_t>(0, s);
+  if (parts < 2 || sizes.size() < 2 || total < min_total) {
+    for (size_t i = 0; i < sizes.size(); ++i) fn(i);
+    return;
+  }
+  const auto plan = balanced_side_by_side_plan(sizes, parts, 1);
+  std::vector<std::function<void()>> jobs;
+  for (const auto& job : plan)
+    jobs.push_back([&fn, &job] {
+      for (int64_t i : job.at(0)) fn(static_cast<size_t>(i));
+    });
+  run_side_by_side(jobs);
+}
+
 }  // namespace imlsdk

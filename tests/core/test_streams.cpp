@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -243,6 +246,77 @@ TEST(SideBySide, BalancedPlanEvensTheJobsSummedSizes) {
     EXPECT_LE(*std::max_element(sums.begin(), sums.end()) - *std::min_element(sums.begin(), sums.end()), 47);
     EXPECT_EQ(imlsdk::balanced_side_by_side_plan(sizes, jobs, 8), plan);  // a pure function
   }
+}
+
+TEST(SideBySide, ForEachRunsEveryItemOnceInBalancedGroupsOrInOrderWhenSmall) {
+  const auto caller = std::this_thread::get_id();
+  // Large enough: two groups of about equal summed size on two threads, each group in index order.
+  const std::vector<int64_t> sizes = {40000, 5, 30000, 20000, 7, 10000};
+  std::vector<std::thread::id> ran(sizes.size());
+  std::vector<int> calls(sizes.size(), 0);
+  std::mutex order_lock;
+  std::map<std::thread::id, std::vector<size_t>> order;
+  imlsdk::for_each_side_by_side(sizes, [&](size_t i) {
+    ran[i] = std::this_thread::get_id();
+    ++calls[i];
+    std::lock_guard<std::mutex> lock(order_lock);
+    order[ran[i]].push_back(i);
+  });
+  for (int c : calls) EXPECT_EQ(c, 1);
+  ASSERT_EQ(order.size(), 2u);
+  // balanced_side_by_side_plan: 40000 -> 0, 30000 -> 1, 20000 -> 1, 10000 -> 0, 7 -> 0, 5 -> 1.
+  EXPECT_EQ(order[caller], (std::vector<size_t>{0, 4, 5}));
+  for (const auto& [id, items] : order)
+    if (id != caller) EXPECT_EQ(items, (std::vector<size_t>{1, 2, 3}));
+  // Below min_total, with one part or one item: every call on this thread, in index order.
+  for (const auto& [sz, parts] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+           {{100, 200, 300}, 2}, {sizes, 1}, {{1 << 20}, 2}}) {
+    std::vector<size_t> seen;
+    imlsdk::for_each_side_by_side(sz, [&](size_t i) {
+      EXPECT_EQ(std::this_thread::get_id(), caller);
+      seen.push_back(i);
+    }, parts);
+    std::vector<size_t> expected(sz.size());
+    for (size_t i = 0; i < expected.size(); ++i) expected[i] = i;
+    EXPECT_EQ(seen, expected);
+  }
+  // min_total is the caller's: 600 elements are enough for min_total 600.
+  std::set<std::thread::id> threads;
+  std::mutex lock;
+  imlsdk::for_each_side_by_side({100, 200, 300}, [&](size_t) {
+    std::lock_guard<std::mutex> l(lock);
+    threads.insert(std::this_thread::get_id());
+  }, 2, 600);
+  EXPECT_EQ(threads.size(), 2u);
+}
+
+TEST(TrainerStreams, PartGradientsAddInPartOrderSideBySide) {
+  // Large enough to run side by side (for_each_side_by_side); the sums must be the bits of
+  // adding the parts one after the other, onto a gradient already there (accumulation) or not,
+  // skipping a part without a gradient for a parameter.
+  at::manual_seed(5);
+  std::vector<at::Tensor> params;
+  for (int64_t n : {70000, 3, 50000, 20000}) params.push_back(at::zeros({n}).set_requires_grad(true));
+  params[2].mutable_grad() = at::randn({50000});
+  std::vector<std::vector<at::Tensor>> grads(3);
+  for (size_t j = 0; j < grads.size(); ++j)
+    for (size_t i = 0; i < params.size(); ++i)
+      grads[j].push_back(j == 1 && i == 3 ? at::Tensor() : at::randn({params[i].numel()}));
+  grads[2][1] = at::randn({3, 2}).t().reshape({6}).narrow(0, 0, 3);  // a non-contiguous one stays correct
+  std::vector<at::Tensor> expected;
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor e = params[i].grad().defined() ? params[i].grad().clone() : at::Tensor();
+    for (const auto& part : grads)
+      if (part[i].defined()) e = e.defined() ? e.add_(part[i]) : part[i].contiguous().clone();
+    expected.push_back(e);
+  }
+  const at::Tensor before = params[2].grad();
+  add_part_gradients(params, grads);
+  for (size_t i = 0; i < params.size(); ++i) {
+    ASSERT_TRUE(params[i].grad().defined()) << i;
+    EXPECT_TRUE(params[i].grad().equal(expected[i])) << "parameter " << i;
+  }
+  EXPECT_TRUE(params[2].grad().is_same(before));  // accumulated in place, as AccumulateGrad does
 }
 
 TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "imlsdk/parallel.hpp"
 #include "optimizer_test_util.hpp"
 
 namespace {
@@ -372,7 +373,11 @@ TEST(Adafactor, FusedKernelMatchesReference) {
 // optimizers of one parameter each (one after the other), also for parameters without a gradient.
 TEST(Adafactor, UpdatesSideBySideEqualOneAtATime) {
   at::manual_seed(23);
-  const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {33}, {128}, {5, 9}, {200}};
+  // More than imlsdk::kSideBySideMinElements in all, so that the update runs side by side.
+  const std::vector<std::vector<int64_t>> shapes = {{256, 192}, {3, 10, 7}, {33}, {128}, {5, 9}, {20000}};
+  int64_t total = 0;
+  for (const auto& shape : shapes) total += c10::multiply_integers(shape);
+  ASSERT_GE(total, imlsdk::kSideBySideMinElements);
   std::vector<at::Tensor> together_p, alone_p;
   imlsdk::NamedTensors together_named;
   std::vector<optest::Built> alone;

@@ -53,4 +53,26 @@ TEST(ClipGradNorm, OtherNormTypes) {
   EXPECT_EQ(imlsdk::clip_grad_norm(none, 1.0, 2.0), 0.0);
 }
 
+TEST(ClipGradNorm, LargeGradientsSideBySideGiveTheSerialBits) {
+  // Enough elements for the norms and the scaling to run side by side on the CPU
+  // (imlsdk::for_each_side_by_side): the same bits as torch's order, one tensor after the other.
+  at::manual_seed(3);
+  const std::vector<int64_t> sizes = {90000, 17, 40000, 65536, 1};
+  for (double norm_type : {2.0, 1.0, static_cast<double>(INFINITY)}) {
+    std::vector<at::Tensor> params, grads;
+    for (int64_t n : sizes) {
+      params.push_back(optest::leaf(at::zeros({n})));
+      grads.push_back(at::randn({n}) * 3.0);
+      optest::set_grad(params.back(), grads.back().clone());
+    }
+    std::vector<at::Tensor> norms;
+    for (const auto& g : grads) norms.push_back(at::norm(g, norm_type));
+    const at::Tensor total = at::norm(at::stack(norms), norm_type);
+    const at::Tensor coef = at::clamp_max(1.0 / (total + 1e-6), 1.0);
+    EXPECT_EQ(imlsdk::clip_grad_norm(params, 1.0, norm_type), total.item<double>());
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_TRUE(params[i].grad().equal(grads[i] * coef)) << "gradient " << i << ", norm " << norm_type;
+  }
+}
+
 }  // namespace

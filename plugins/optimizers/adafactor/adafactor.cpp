@@ -172,29 +172,13 @@ class Adafactor : public imlsdk::Optimizer {
     std::vector<ParamState*> todo;
     for (auto& s : states_)
       if (s.param.grad().defined()) todo.push_back(&s);  // HF skips parameters without a gradient
-    if (todo.size() < 2 || !todo.front()->param.device().is_cpu()) {
-      for (ParamState* s : todo) update(*s, lr);
-      return;
-    }
-    // On the CPU the parameters are updated side by side on two cores, in two groups of about
-    // equal size (largest first, each to the lighter group). Each parameter's update reads and
-    // writes only its own tensors, so the result is the same bits as one after the other.
-    std::vector<ParamState*> by_size = todo;
-    std::stable_sort(by_size.begin(), by_size.end(),
-                     [](const ParamState* a, const ParamState* b) { return a->param.numel() > b->param.numel(); });
-    std::vector<ParamState*> group[2];
-    int64_t load[2] = {0, 0};
-    for (ParamState* s : by_size) {
-      const int g = load[1] < load[0] ? 1 : 0;
-      group[g].push_back(s);
-      load[g] += s->param.numel();
-    }
-    std::vector<std::function<void()>> jobs;
-    for (auto& g : group)
-      jobs.push_back([this, &g, lr] {
-        for (ParamState* s : g) update(*s, lr);
-      });
-    imlsdk::run_side_by_side(jobs);
+    // On the CPU the parameters are updated side by side (imlsdk::for_each_side_by_side: two
+    // groups of about equal size). Each parameter's update reads and writes only its own
+    // tensors, so the result is the same bits as one after the other.
+    std::vector<int64_t> sizes;
+    for (const ParamState* s : todo) sizes.push_back(s->param.numel());
+    imlsdk::for_each_side_by_side(sizes, [&](size_t i) { update(*todo[i], lr); },
+                                  todo.empty() || todo.front()->param.device().is_cpu() ? 2 : 1);
   }
 
   std::map<std::string, at::Tensor> state() const override {
@@ -398,5 +382,5 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.1.0",
+IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.2.0",
               "Adafactor as HF Transformers implements it (factored second moments, update clipping)");

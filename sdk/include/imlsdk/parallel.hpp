@@ -46,6 +46,18 @@ std::vector<std::vector<std::vector<int64_t>>> side_by_side_plan(const std::vect
 std::vector<std::vector<std::vector<int64_t>>> balanced_side_by_side_plan(const std::vector<int64_t>& sizes,
                                                                           int64_t streams, int64_t min_rows);
 
+// SDK 2.7: fn(i) for every i in [0, sizes.size()), where the calls touch separate tensors and
+// their results do not depend on the thread that makes them (e.g. per-parameter gradient sums,
+// norms, optimizer updates). With parts >= 2, at least two items and sizes adding up to at least
+// min_total, the items go to `parts` groups of about equal summed size (balanced_side_by_side_plan)
+// run side by side (run_side_by_side), each group's items in index order; otherwise every call
+// runs on this thread in index order. Callers pass parts = 1 where side-by-side threads do not
+// help (a GPU's tensors). Starting the threads costs tens of microseconds: below min_total
+// (elements) the work is cheaper than that.
+constexpr int64_t kSideBySideMinElements = int64_t{1} << 16;
+void for_each_side_by_side(const std::vector<int64_t>& sizes, const std::function<void(size_t)>& fn,
+                           int64_t parts = 2, int64_t min_total = kSideBySideMinElements);
+
 // SDK 2.6: the CPU's fp32 GEMMs (LibTorch's and the SDK's own) run on oneDNN's AVX-512 kernels
 // where oneDNN has them for this CPU, with the BLAS's thread count; elsewhere on the BLAS
 // (OpenBLAS). gemm_backend() names what runs them: "oneDNN avx512_core" or "BLAS".
