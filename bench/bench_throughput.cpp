@@ -310,8 +310,9 @@ int main(int argc, char** argv) try {
   for (int rep = 0; rep < opt.reps; ++rep) {
     for (auto& w : work) {
       // After a peer invocation (which warms up in its own process before it measures), one
-      // untimed call here too: the first step after the peer's run was up to 2x slower (70M
-      // training 408 vs 921 tok/s, 2026-12-06), a cost of the other process, not of the step.
+      // untimed call here too, as the peer does. (The first step after the peer's run used to
+      // be up to 2x slower: the peer was started by fork(), which left every page of this
+      // process copy-on-write; peer.cpp now uses posix_spawn.)
       if (peer_ran) {
         setups[0].apply(blas);
         w.call();

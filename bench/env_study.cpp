@@ -1,6 +1,7 @@
 #include "env_study.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,15 +98,15 @@ nlohmann::json run_child(const std::string& exe, std::vector<std::string> args, 
   std::vector<std::string> env = environment_for(v);
   std::vector<char*> argv = c_strings(args), envp = c_strings(env);
   std::fflush(stdout);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("env study: fork failed");
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    ::_exit(127);
-  }
+  // posix_spawn, not fork: no copy-on-write protection of this process's pages (peer.cpp).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw std::runtime_error("env study: cannot start " + exe + ": " + std::strerror(spawned));
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

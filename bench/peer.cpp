@@ -1,6 +1,7 @@
 #include "peer.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,19 +72,24 @@ ChildResult run_bash(const std::string& script, const std::vector<std::string>& 
   }
   std::fflush(stdout);
   std::fflush(stderr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
+  // posix_spawn, not fork: glibc spawns with CLONE_VM | CLONE_VFORK, so this process's pages are
+  // not write-protected for copy-on-write. After a fork, the first write to each page of the
+  // (2 GB at 70M) heap faulted: the first 70M step after each peer run took 2.6-3.2 s instead of
+  // 1.3 s (~216 000 minor faults, ~12 us each on these VMs).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+  posix_spawn_file_actions_addclose(&actions, out_pipe[1]);
+  posix_spawn_file_actions_addclose(&actions, err_fd);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, "bash", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
     ::close(err_fd), ::close(out_pipe[0]), ::close(out_pipe[1]);
     ::unlink(err_path);
-    throw std::runtime_error("fork() failed");
-  }
-  if (pid == 0) {
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_fd, 2);
-    ::close(out_pipe[0]), ::close(out_pipe[1]), ::close(err_fd);
-    ::execvp("bash", argv.data());
-    std::fprintf(stderr, "exec bash: %s\n", std::strerror(errno));
-    ::_exit(127);
+    throw std::runtime_error(std::string("cannot start bash: ") + std::strerror(spawned));
   }
   ::close(out_pipe[1]);
   ChildResult r;
