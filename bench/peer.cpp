@@ -74,8 +74,8 @@ ChildResult run_bash(const std::string& script, const std::vector<std::string>& 
   std::fflush(stderr);
   // posix_spawn, not fork: glibc spawns with CLONE_VM | CLONE_VFORK, so this process's pages are
   // not write-protected for copy-on-write. After a fork, the first write to each page of the
-  // (2 GB at 70M) heap faulted: the first 70M step after each peer run took 2.6-3.2 s instead of
-  // 1.3 s (~216 000 minor faults, ~12 us each on these VMs).
+  // (2 GB at 70M) heap faulted: the forward of the first 70M step after each peer run took
+  // 2.6-3.2 s instead of 0.8 s (~216 000 minor faults, ~12 us each on these VMs).
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
