@@ -1,6 +1,7 @@
 // Shared by test_mnist_grid and its cross-process child (mnist_grid_digest): loading the
 // mnist_grid dataset with pixel_pattern tags, and a digest of one seed's examples and pixels.
 #pragma once
+#include <unistd.h>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -19,7 +20,9 @@ using imlsdk::Json;
 inline std::string idx_dir(const std::string& fixture, const std::string& name) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(fixture)) return "";
-  const fs::path d = fs::temp_directory_path() / ("imltest_mnist_" + name);
+  // One folder per process: ctest -j runs the suite's tests as separate processes side by side,
+  // and each one's set-up empties its folder (a shared one vanished under another test in CI).
+  const fs::path d = fs::temp_directory_path() / ("imltest_mnist_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   for (const char* split : {"train", "t10k"}) {
