@@ -456,6 +456,7 @@ void HfBpeTokenizer::Impl::load_model(const json& m) {
   // byte_fallback only matters for bytes without a token; byte-level vocabularies have them all.
 
   for (const auto& [token, id] : m.at("vocab").items()) {
+    if (!id.is_number_integer()) fail("malformed tokenizer.json (model.vocab['" + token + "'] is not an integer id)");
     const int64_t v = id.get<int64_t>();
     if (v < 0 || v > INT32_MAX) fail("malformed tokenizer.json (model.vocab['" + token + "'] = " + std::to_string(v) + ")");
     vocab.emplace(token, static_cast<int32_t>(v));
