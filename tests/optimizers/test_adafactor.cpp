@@ -314,7 +314,9 @@ TEST(Adafactor, FusedKernelMatchesReference) {
   };
   for (const Case c : {Case{0.0, false}, Case{0.1, false}, Case{0.0, true}}) {
     at::manual_seed(21);
-    const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {1, 33}};
+    // {1100, 256}: more rows than one block of the fused kernel's pass 2, which then runs on two
+    // threads.
+    const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {1, 33}, {1100, 256}};
     std::vector<at::Tensor> fused_p, ref_p;
     imlsdk::NamedTensors fused_named, ref_named;
     for (size_t i = 0; i < shapes.size(); ++i) {
@@ -339,6 +341,7 @@ TEST(Adafactor, FusedKernelMatchesReference) {
           g[3] = at::randn({48});
           g[7].fill_(1e-25f);
         }
+        if (shapes[i][0] == 1100) g.narrow(0, 100, 700).zero_();
         optest::set_grad(fused_p[i], g);
         optest::set_grad(ref_p[i], g);
       }
@@ -369,46 +372,52 @@ TEST(Adafactor, FusedKernelMatchesReference) {
   }
 }
 
-// On the CPU a step updates the parameters side by side in two groups: the same bits as
-// optimizers of one parameter each (one after the other), also for parameters without a gradient.
+// On the CPU a step updates the parameters side by side in two groups, and the fused kernel's
+// pass 2 runs in blocks of rows on both threads: the same bits as optimizers of one parameter
+// each (one after the other), also for parameters without a gradient. With beta1 (the reference
+// kernel) and without (the fused kernel, with and without weight decay).
 TEST(Adafactor, UpdatesSideBySideEqualOneAtATime) {
-  at::manual_seed(23);
-  // More than imlsdk::kSideBySideMinElements in all, so that the update runs side by side.
-  const std::vector<std::vector<int64_t>> shapes = {{256, 192}, {3, 10, 7}, {33}, {128}, {5, 9}, {20000}};
-  int64_t total = 0;
-  for (const auto& shape : shapes) total += c10::multiply_integers(shape);
-  ASSERT_GE(total, imlsdk::kSideBySideMinElements);
-  std::vector<at::Tensor> together_p, alone_p;
-  imlsdk::NamedTensors together_named;
-  std::vector<optest::Built> alone;
-  const imlsdk::Json o = {{"weight_decay", 0.01}, {"beta1", 0.9}};
-  for (size_t i = 0; i < shapes.size(); ++i) {
-    const at::Tensor init = at::randn(shapes[i]);
-    together_p.push_back(optest::leaf(init));
-    alone_p.push_back(optest::leaf(init));
-    together_named.emplace_back("p" + std::to_string(i), together_p.back());
-    alone.push_back(optest::make("adafactor", {{"p" + std::to_string(i), alone_p.back()}}, o));
-  }
-  auto together = optest::make("adafactor", together_named, o);
-  for (int step = 0; step < 3; ++step) {
+  for (const imlsdk::Json& o : {imlsdk::Json{{"weight_decay", 0.01}, {"beta1", 0.9}},
+                                imlsdk::Json{{"weight_decay", 0.01}}, imlsdk::Json::object()}) {
+    at::manual_seed(23);
+    // More than imlsdk::kSideBySideMinElements in all, so that the update runs side by side;
+    // {1100, 256} is more than one block of pass 2.
+    const std::vector<std::vector<int64_t>> shapes = {{256, 192}, {3, 10, 7}, {33}, {128}, {5, 9}, {20000}, {1100, 256}};
+    int64_t total = 0;
+    for (const auto& shape : shapes) total += c10::multiply_integers(shape);
+    ASSERT_GE(total, imlsdk::kSideBySideMinElements);
+    std::vector<at::Tensor> together_p, alone_p;
+    imlsdk::NamedTensors together_named;
+    std::vector<optest::Built> alone;
     for (size_t i = 0; i < shapes.size(); ++i) {
-      if (step == 1 && i == 2) {  // no gradient this step: skipped
-        together_p[i].mutable_grad().reset();
-        alone_p[i].mutable_grad().reset();
-        continue;
-      }
-      const at::Tensor g = at::randn(shapes[i]);
-      optest::set_grad(together_p[i], g);
-      optest::set_grad(alone_p[i], g);
+      const at::Tensor init = at::randn(shapes[i]);
+      together_p.push_back(optest::leaf(init));
+      alone_p.push_back(optest::leaf(init));
+      together_named.emplace_back("p" + std::to_string(i), together_p.back());
+      alone.push_back(optest::make("adafactor", {{"p" + std::to_string(i), alone_p.back()}}, o));
     }
-    together->step(1e-2);
-    for (const auto& opt : alone) opt->step(1e-2);
+    auto together = optest::make("adafactor", together_named, o);
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        if (step == 1 && i == 2) {  // no gradient this step: skipped
+          together_p[i].mutable_grad().reset();
+          alone_p[i].mutable_grad().reset();
+          continue;
+        }
+        at::Tensor g = at::randn(shapes[i]);
+        if (shapes[i][0] == 1100) g.narrow(0, 100, 700).zero_();  // zero rows, as in an embedding
+        optest::set_grad(together_p[i], g);
+        optest::set_grad(alone_p[i], g);
+      }
+      together->step(1e-2);
+      for (const auto& opt : alone) opt->step(1e-2);
+      for (size_t i = 0; i < shapes.size(); ++i)
+        EXPECT_TRUE(together_p[i].detach().equal(alone_p[i].detach())) << "param " << i << " step " << step << " " << o.dump();
+    }
+    const auto state = together->state();
     for (size_t i = 0; i < shapes.size(); ++i)
-      EXPECT_TRUE(together_p[i].detach().equal(alone_p[i].detach())) << "param " << i << " step " << step;
+      for (const auto& [key, t] : alone[i]->state()) EXPECT_TRUE(t.equal(state.at(key))) << key << " " << o.dump();
   }
-  const auto state = together->state();
-  for (size_t i = 0; i < shapes.size(); ++i)
-    for (const auto& [key, t] : alone[i]->state()) EXPECT_TRUE(t.equal(state.at(key))) << key;
 }
 
 TEST(Adafactor, RejectsAnUnknownKernel) {

@@ -10,7 +10,7 @@
 //
 // Two implementations of the factored update: `reference` writes HF's tensor expressions with
 // ATen ops (any device, ~20 passes over each matrix), `fused` (CPU, fp32/fp64, contiguous, no
-// first moment) does the same arithmetic in three passes over the gradient and skips rows whose
+// first moment) does the same arithmetic in two passes over the gradient and skips rows whose
 // gradient is entirely zero (their update is exactly 0: most rows of an input embedding).
 // `kernel: auto` takes `fused` where it applies.
 #include <ATen/ATen.h>
@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -71,91 +72,142 @@ at::ScalarType compute_dtype(at::ScalarType t) {
 // ---- fused CPU kernel for factored parameters ------------------------------------------------
 //
 // For each matrix g [R, C] (the last two dims; leading dims are a batch of matrices):
-//   pass 1: row sums and column sums of g^2 (and whether a row is all zeros);
-//   then the decayed row/column second moments and their rsqrt factors r_i, c_j (HF: u = g^2 +
-//   eps1 averaged, rsqrt(row / mean(row)) and rsqrt(col));
-//   pass 2: sum of (r_i c_j g_ij)^2 over nonzero rows (the update's RMS, for clipping);
-//   pass 3: p_ij -= scale * r_i * c_j * g_ij over nonzero rows (every row with weight decay),
-//   with scale = step size / max(1, RMS / clip_threshold).
-// Sums accumulate in double; the result equals the reference to float round-off.
+//   pass 1 (factored_moments): row sums and column sums of g^2, and whether a row is all zeros;
+//     the decayed row second moment of each row as soon as the row is summed (HF: u = g^2 + eps1
+//     averaged); then the column moments and the rsqrt factors r_i = rsqrt(row_i / mean(row)),
+//     c_j = rsqrt(col_j).
+//     The update's sum of squares, for the RMS clip, comes out of the same pass:
+//       sum_ij (r_i c_j g_ij)^2 = mean(row) * sum_j (1 / col_j) * sum_i g_ij^2 / row_i,
+//     where the inner sum S_j accumulates row by row (row_i is known once row i is summed).
+//   pass 2 (FusedApply::run_rows): p_ij -= scale * r_i * c_j * g_ij over nonzero rows (every row with
+//     weight decay), with scale = step size / max(1, RMS / clip_threshold). Rows are independent,
+//     so the rows of one matrix can be split across threads without changing a bit.
+// Sums accumulate in double (row sums in kLanes float lanes); the result equals the reference to
+// float round-off.
+//
+// The row reductions run in kLanes interleaved partial sums (element j goes to sum j % kLanes),
+// added up in a fixed tree at the end: independent chains the compiler turns into vector adds,
+// instead of one serial chain of dependent adds per row. A fixed order, so the same bits on
+// every run.
+constexpr int kLanes = 16;
+
 template <typename T>
-void fused_factored_update(const T* g, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
-                           double beta2t, double eps1, double clip_threshold, double size,
-                           double weight_decay) {
-  std::vector<double> rowsum(R), colsum(C);
-  std::vector<T> cf(C), tmp(C);
-  std::vector<char> nonzero(static_cast<size_t>(mats * R));
+T lane_sum(const T (&v)[kLanes]) {
+  T s[kLanes / 2];
+  for (int l = 0; l < kLanes / 2; ++l) s[l] = v[l] + v[l + kLanes / 2];
+  for (int w = kLanes / 4; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) s[l] += s[l + w];
+  return s[0];
+}
+
+// Row i's sum in kLanes lanes (the vectorizable form of lane_sum's order).
+template <typename T>
+T lane_row_sum(const T* x, int64_t n) {
+  T acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += x[j + l];
+  for (int l = 0; j < n; ++j, ++l) acc[l] += x[j];
+  return lane_sum(acc);
+}
+
+// q_j = x_j^2; whether any x_j is not 0 (NaN counts as not 0).
+template <typename T>
+bool square_any_nonzero(const T* x, T* q, int64_t n) {
+  unsigned any = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    q[j] = x[j] * x[j];
+    any |= x[j] != 0;
+  }
+  return any != 0;
+}
+
+// Pass 2 runs in blocks of about this many elements, spread over both threads.
+constexpr int64_t kPass2BlockElements = int64_t{1} << 18;
+
+// Pass 2 of a fused update, ready to run on any range of the gradient's rows (all matrices'
+// rows in one numbering, m * R + i).
+struct FusedApply {
+  int64_t rows = 0, cols = 0;
+  // Per row, what pass 2 does: 0 nothing, 1 the weight decay only (a zero-gradient row), 2 the
+  // update (and the decay, if any).
+  std::vector<char> work;
+  std::function<void(int64_t, int64_t)> run_rows;  // pass 2 on rows [begin, end)
+};
+
+template <typename T>
+FusedApply factored_moments(const T* g, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
+                            double beta2t, double eps1, double clip_threshold, double size,
+                            double weight_decay) {
+  std::vector<double> colsum(static_cast<size_t>(C)), weighted(static_cast<size_t>(C));
+  std::vector<T> tmp(static_cast<size_t>(C));
+  auto cf = std::make_shared<std::vector<T>>(static_cast<size_t>(mats * C));
+  auto f = std::make_shared<std::vector<T>>(static_cast<size_t>(mats * R));
+  FusedApply out;
+  out.rows = mats * R;
+  out.cols = C;
+  out.work.assign(static_cast<size_t>(mats * R), 0);
+  std::vector<double> r(static_cast<size_t>(mats * R));
   double sumsq = 0;  // of the unclipped update, over every matrix
-  std::vector<double> scale_r;  // r_i per matrix row, kept for pass 3
-  scale_r.reserve(static_cast<size_t>(mats * R));
-  std::vector<T> all_cf;
-  all_cf.reserve(static_cast<size_t>(mats * C));
   const T b = static_cast<T>(beta2t), a = static_cast<T>(1.0 - beta2t);
   for (int64_t m = 0; m < mats; ++m) {
     const T* gm = g + m * R * C;
     T* rowm = row + m * R;
     T* colm = col + m * C;
     std::fill(colsum.begin(), colsum.end(), 0.0);
-    // pass 1
-    for (int64_t i = 0; i < R; ++i) {
-      const T* gi = gm + i * C;
-      T acc = 0, amax = 0;
-      for (int64_t j = 0; j < C; ++j) {
-        const T q = gi[j] * gi[j];
-        tmp[j] = q;
-        acc += q;
-        amax = std::max(amax, std::abs(gi[j]));
-      }
-      for (int64_t j = 0; j < C; ++j) colsum[j] += tmp[j];
-      rowsum[i] = acc;
-      // NaN/inf rows count as nonzero (and spread as in the reference); underflowing g^2 too.
-      nonzero[static_cast<size_t>(m * R + i)] = !(amax == 0 && acc == 0);
-    }
-    // moments and factors
+    std::fill(weighted.begin(), weighted.end(), 0.0);
     double row_total = 0;
     for (int64_t i = 0; i < R; ++i) {
-      const T mean = static_cast<T>(rowsum[i] / C + eps1);
+      const T* gi = gm + i * C;
+      // NaN/inf rows count as nonzero (and spread as in the reference); underflowing g^2 too.
+      const bool nonzero = square_any_nonzero(gi, tmp.data(), C);
+      // An all-zero row's squares are all +0: it adds nothing to the sums, and its update is 0.
+      const T acc = nonzero ? lane_row_sum(tmp.data(), C) : T(0);
+      const T mean = static_cast<T>(static_cast<double>(acc) / C + eps1);
       rowm[i] = rowm[i] * b + a * mean;
       row_total += rowm[i];
+      out.work[static_cast<size_t>(m * R + i)] = nonzero ? 2 : weight_decay != 0 ? 1 : 0;
+      if (!nonzero) continue;
+      const double w = 1.0 / static_cast<double>(rowm[i]);
+      for (int64_t c = 0; c < C; ++c) {
+        colsum[c] += tmp[c];
+        weighted[c] += w * tmp[c];
+      }
     }
     const double row_mean = row_total / R;
     for (int64_t i = 0; i < R; ++i)
-      scale_r.push_back(1.0 / std::sqrt(static_cast<double>(rowm[i]) / row_mean));
-    for (int64_t j = 0; j < C; ++j) {
-      const T mean = static_cast<T>(colsum[j] / R + eps1);
-      colm[j] = colm[j] * b + a * mean;
-      cf[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(colm[j])));
+      r[static_cast<size_t>(m * R + i)] = 1.0 / std::sqrt(static_cast<double>(rowm[i]) / row_mean);
+    T* cfm = cf->data() + m * C;
+    double part = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      const T mean = static_cast<T>(colsum[c] / R + eps1);
+      colm[c] = colm[c] * b + a * mean;
+      cfm[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(colm[c])));
+      // A column that no nonzero row reaches adds nothing (even where c_j is inf, eps1 = 0).
+      if (weighted[c] != 0) part += weighted[c] * (static_cast<double>(cfm[c]) * cfm[c]);
     }
-    all_cf.insert(all_cf.end(), cf.begin(), cf.end());
-    // pass 2
-    for (int64_t i = 0; i < R; ++i) {
-      if (!nonzero[static_cast<size_t>(m * R + i)]) continue;
-      const T* gi = gm + i * C;
-      T acc = 0;
-      for (int64_t j = 0; j < C; ++j) {
-        const T u = cf[j] * gi[j];
-        acc += u * u;
-      }
-      const double r = scale_r[static_cast<size_t>(m * R + i)];
-      sumsq += r * r * static_cast<double>(acc);
-    }
+    sumsq += row_mean * part;
   }
   const double rms = std::sqrt(sumsq / static_cast<double>(mats * R * C));
   const double scale = size / std::max(1.0, rms / clip_threshold);
+  for (size_t i = 0; i < r.size(); ++i) (*f)[i] = static_cast<T>(scale * r[i]);
   const T decay = static_cast<T>(-weight_decay * size);
-  // pass 3
-  for (int64_t m = 0; m < mats; ++m) {
-    const T* cfm = all_cf.data() + m * C;
-    for (int64_t i = 0; i < R; ++i) {
-      T* pi = p + (m * R + i) * C;
-      if (weight_decay != 0)
-        for (int64_t j = 0; j < C; ++j) pi[j] += decay * pi[j];
-      if (!nonzero[static_cast<size_t>(m * R + i)]) continue;
-      const T* gi = g + (m * R + i) * C;
-      const T f = static_cast<T>(scale * scale_r[static_cast<size_t>(m * R + i)]);
-      for (int64_t j = 0; j < C; ++j) pi[j] -= (f * cfm[j]) * gi[j];
+  const bool decays = weight_decay != 0;
+  out.run_rows = [g, p, C, R, cf, f, decay, decays, work = out.work](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const char what = work[static_cast<size_t>(k)];
+      if (what == 0) continue;
+      T* pk = p + k * C;
+      if (decays)
+        for (int64_t j = 0; j < C; ++j) pk[j] += decay * pk[j];
+      if (what == 1) continue;
+      const T* gk = g + k * C;
+      const T* cfm = cf->data() + (k / R) * C;
+      const T fk = (*f)[static_cast<size_t>(k)];
+      for (int64_t j = 0; j < C; ++j) pk[j] -= (fk * cfm[j]) * gk[j];
     }
-  }
+  };
+  return out;
 }
 
 class Adafactor : public imlsdk::Optimizer {
@@ -172,13 +224,42 @@ class Adafactor : public imlsdk::Optimizer {
     std::vector<ParamState*> todo;
     for (auto& s : states_)
       if (s.param.grad().defined()) todo.push_back(&s);  // HF skips parameters without a gradient
-    // On the CPU the parameters are updated side by side (imlsdk::for_each_side_by_side: two
-    // groups of about equal size). Each parameter's update reads and writes only its own
-    // tensors, so the result is the same bits as one after the other.
+    // On the CPU the work runs side by side (imlsdk::for_each_side_by_side: two groups of about
+    // equal cost) in two rounds: each parameter's moments (the fused kernel's pass 1, or the whole
+    // reference update), then the fused kernel's pass 2 in blocks of rows, so that one big matrix
+    // (an LM head) is split across both threads. Each piece reads and writes only its own
+    // tensors or rows, so the result is the same bits as one after the other.
+    const int64_t parts = todo.empty() || todo.front()->param.device().is_cpu() ? 2 : 1;
     std::vector<int64_t> sizes;
     for (const ParamState* s : todo) sizes.push_back(s->param.numel());
-    imlsdk::for_each_side_by_side(sizes, [&](size_t i) { update(*todo[i], lr); },
-                                  todo.empty() || todo.front()->param.device().is_cpu() ? 2 : 1);
+    std::vector<FusedApply> pending(todo.size());
+    imlsdk::for_each_side_by_side(sizes, [&](size_t i) { pending[i] = update(*todo[i], lr); }, parts);
+
+    struct Block {
+      size_t param;
+      int64_t begin, end;
+    };
+    std::vector<Block> blocks;
+    std::vector<int64_t> costs;
+    const bool decays = opt_.weight_decay != 0;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const FusedApply& a = pending[i];
+      if (!a.run_rows) continue;
+      const int64_t rows_per_block = std::max<int64_t>(1, kPass2BlockElements / std::max<int64_t>(1, a.cols));
+      for (int64_t b = 0; b < a.rows; b += rows_per_block) {
+        const int64_t e = std::min(a.rows, b + rows_per_block);
+        int64_t cost = 0;  // memory passes over a row: update 3 (+2 with decay), decay only 2
+        for (int64_t k = b; k < e; ++k) {
+          const char what = a.work[static_cast<size_t>(k)];
+          cost += what == 2 ? 3 + (decays ? 2 : 0) : what == 1 ? 2 : 0;
+        }
+        if (cost == 0) continue;
+        blocks.push_back({i, b, e});
+        costs.push_back(cost * a.cols);
+      }
+    }
+    imlsdk::for_each_side_by_side(
+        costs, [&](size_t k) { pending[blocks[k].param].run_rows(blocks[k].begin, blocks[k].end); }, parts);
   }
 
   std::map<std::string, at::Tensor> state() const override {
@@ -274,7 +355,8 @@ class Adafactor : public imlsdk::Optimizer {
            s.exp_avg_sq_col.is_contiguous();
   }
 
-  void update(ParamState& s, double lr) {
+  // The whole update, or for the fused kernel its pass 1, with pass 2 returned to run later.
+  FusedApply update(ParamState& s, double lr) {
     const auto dtype = compute_dtype(s.param.scalar_type());
     const at::Tensor grad = s.param.grad().to(dtype);
     if (grad.is_sparse()) throw std::runtime_error("adafactor: sparse gradients are not supported");
@@ -288,14 +370,17 @@ class Adafactor : public imlsdk::Optimizer {
 
     if (s.factored() && fused_applies(s, grad)) {
       const int64_t C = grad.size(-1), R = grad.size(-2), mats = grad.numel() / std::max<int64_t>(1, R * C);
-      if (grad.numel() == 0) return;
+      if (grad.numel() == 0) return {};
+      FusedApply out;
       AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "adafactor_fused", [&] {
-        fused_factored_update<scalar_t>(grad.data_ptr<scalar_t>(), s.param.data_ptr<scalar_t>(),
-                                        s.exp_avg_sq_row.data_ptr<scalar_t>(),
-                                        s.exp_avg_sq_col.data_ptr<scalar_t>(), mats, R, C, beta2t,
-                                        opt_.eps1, opt_.clip_threshold, size, opt_.weight_decay);
+        out = factored_moments<scalar_t>(grad.data_ptr<scalar_t>(), s.param.data_ptr<scalar_t>(),
+                                         s.exp_avg_sq_row.data_ptr<scalar_t>(),
+                                         s.exp_avg_sq_col.data_ptr<scalar_t>(), mats, R, C, beta2t,
+                                         opt_.eps1, opt_.clip_threshold, size, opt_.weight_decay);
       });
-      return;
+      // Pass 2 reads the gradient and writes the parameter: hold both until it has run.
+      out.run_rows = [run = std::move(out.run_rows), grad, param = s.param](int64_t b, int64_t e) { run(b, e); };
+      return out;
     }
 
     at::Tensor u = grad.pow(2).add_(opt_.eps1);
@@ -321,6 +406,7 @@ class Adafactor : public imlsdk::Optimizer {
     if (opt_.weight_decay != 0) p.add_(p, -opt_.weight_decay * size);
     p.sub_(u);
     if (!p.is_same(s.param)) s.param.copy_(p);
+    return {};
   }
 
   AdafactorOptions opt_;
@@ -344,7 +430,7 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
         {"warmup_init", ParamType::Bool, false,
          "with relative_step: min(1e-6*step, 1/sqrt(step)) (needs relative_step)"},
         {"kernel", ParamType::String, "auto",
-         "auto: fused 3-pass CPU update for matrices where it applies; reference: HF's ATen expressions"},
+         "auto: fused 2-pass CPU update for matrices where it applies; reference: HF's ATen expressions"},
     };
   }
 
@@ -382,5 +468,5 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.2.0",
+IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.3.0",
               "Adafactor as HF Transformers implements it (factored second moments, update clipping)");
