@@ -291,9 +291,12 @@ int main(int argc, char** argv) try {
       s.apply(blas);
       for (auto& w : work) {
         if (w.kind == "gemm") continue;
-        w.call();  // warm-up
+        // Two warm-up calls: the first touches fresh memory (page faults), the second settles
+        // the allocator's free lists, so that the profiled call is a steady-state one.
+        w.call();
+        w.call();
         std::printf("== profile: %s, set-up %s ==\n%s\n", w.label.c_str(), s.label().c_str(),
-                    bench::profile_ops(w.call, 15).c_str());
+                    bench::profile_ops(w.call, 25).c_str());
       }
     }
     return 0;
