@@ -2,7 +2,7 @@
 // contiguous, transposed and strided operands, float and double, alpha, empty batches),
 // SDK 2.6's GEMM backend (LibTorch's fp32 products on oneDNN or the BLAS) against double,
 // imlsdk::kv_append against at::cat (in place within capacity, reallocation, autograd), the
-// losses (with SDK 2.4's from the head's input), and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
+// losses (with SDK 2.4's from the head's input), SDK 2.8's imlsdk::gelu against at::gelu, and imlsdk::greedy_generate on scripted models (what ModelInput it builds per step).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -311,6 +311,51 @@ TEST(TokenRows, PacksAndUnpacksTheKeptRowsWithGradients) {
   one_pad[0][9] = 0;
   one_pad[0][8] = 0;  // 3 of 20
   EXPECT_TRUE(imlsdk::TokenRows::for_head_input(one_pad, one_pad.ne(0), 2, 10).packed());
+}
+
+// SDK 2.8: imlsdk::gelu against ATen's exact GELU: values and gradients within float round-off
+// of at::gelu / at::gelu_backward (and of the double-precision function), for lengths with and
+// without a tail of fewer than 8, a strided input, large and tiny values, infinities and NaN;
+// the same values without autograd; doubles go to ATen unchanged; no double backward.
+TEST(Gelu, MatchesAtenValuesAndGradients) {
+  at::manual_seed(31);
+  for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{1000}, int64_t{4099}}) {
+    at::Tensor x = at::randn({n}) * 3;
+    if (n >= 8) {
+      const std::vector<float> special = {0.0f, -0.0f, 1e-30f, -1e-30f, 9.5f, -9.5f, 40.0f, -40.0f};
+      x.narrow(0, 0, 8).copy_(at::tensor(special));
+    }
+    const at::Tensor leaf = x.clone().requires_grad_();
+    const at::Tensor y = imlsdk::gelu(leaf);
+    const at::Tensor want = at::gelu(x);
+    const at::Tensor exact = at::gelu(x.to(at::kDouble));
+    const at::Tensor scale = x.abs().to(at::kDouble) + 1;
+    EXPECT_LE(((y.detach().to(at::kDouble) - want.to(at::kDouble)).abs() / scale).max().item<double>(), 4e-7) << n;
+    EXPECT_LE(((y.detach().to(at::kDouble) - exact).abs() / scale).max().item<double>(), 4e-7) << n;
+    const at::Tensor w = at::randn({n});
+    (y * w).sum().backward();
+    const at::Tensor want_grad = at::gelu_backward(w, x);
+    EXPECT_LE(((leaf.grad().to(at::kDouble) - want_grad.to(at::kDouble)).abs() / scale).max().item<double>(), 4e-7) << n;
+    {
+      at::NoGradGuard no_grad;  // inference: the same values
+      EXPECT_TRUE(at::equal(imlsdk::gelu(x), y.detach())) << n;
+    }
+  }
+  // A strided input (a transposed matrix) and infinities / NaN, as at::gelu gives them.
+  const at::Tensor m = at::randn({37, 11}).t();
+  ASSERT_FALSE(m.is_contiguous());
+  EXPECT_LE(max_diff(imlsdk::gelu(m), at::gelu(m)), 1e-5);
+  const at::Tensor odd = at::tensor({std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 1.0f});
+  const at::Tensor got = imlsdk::gelu(odd), ref = at::gelu(odd);
+  EXPECT_EQ(got[0].item<float>(), ref[0].item<float>());
+  EXPECT_TRUE(std::isnan(got[1].item<float>()));
+  // Doubles: ATen's gelu itself.
+  const at::Tensor xd = at::randn({50}, at::kDouble);
+  EXPECT_TRUE(at::equal(imlsdk::gelu(xd), at::gelu(xd)));
+  // No double backward through the fused path.
+  const at::Tensor leaf = at::randn({16}).requires_grad_();
+  const at::Tensor y = imlsdk::gelu(leaf).sum();
+  EXPECT_THROW(torch::autograd::grad({y}, {leaf}, {}, /*retain_graph=*/true, /*create_graph=*/true), std::exception);
 }
 
 TEST(LinearCrossEntropy, RefusesAMismatchedHeadOrTargets) {

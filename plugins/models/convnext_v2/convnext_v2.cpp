@@ -238,7 +238,7 @@ struct Block : torch::nn::Module {
     const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
     // NHWC rows; contiguous() is free when the conv kept the channels-last layout.
     Tensor h = (*dwconv)(x).permute({0, 2, 3, 1}).contiguous().view({B * H * W, C});
-    h = at::gelu((*pwconv1)((*layernorm)(h)));
+    h = imlsdk::gelu((*pwconv1)((*layernorm)(h)));
     h = (*grn)(h.view({B, H * W, 4 * C})).view({B * H * W, 4 * C});
     h = (*pwconv2)(h).view({B, H, W, C});
     return x + drop_path(h, drop_prob, is_training()).permute({0, 3, 1, 2});
@@ -537,5 +537,5 @@ class ConvNextV2 : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(ConvNextV2, "convnext_v2", "2.2.0",
+IMLSDK_PLUGIN(ConvNextV2, "convnext_v2", "2.3.0",
               "ConvNeXt V2 image classifier, optionally K outputs per image (HF-compatible weights)")

@@ -283,7 +283,7 @@ struct MLP : torch::nn::Module {
     const Tensor h = (*c_fc)(x);
     switch (act) {
       case Activation::GeluNew: return (*c_proj)(at::gelu(h, "tanh"));
-      case Activation::Gelu: return (*c_proj)(at::gelu(h));
+      case Activation::Gelu: return (*c_proj)(imlsdk::gelu(h));
       case Activation::Relu: return (*c_proj)(at::relu(h));
       case Activation::Silu: return (*c_proj)(at::silu(h));
     }
@@ -580,4 +580,4 @@ class GPTNeo : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.5.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")
+IMLSDK_PLUGIN(GPTNeo, "gpt_neo", "2.6.0", "GPT-Neo causal LM: global/local attention (HF-compatible weights)")

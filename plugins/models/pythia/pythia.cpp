@@ -187,7 +187,7 @@ struct MLP : torch::nn::Module {
                                     std::make_shared<Linear>(c.intermediate_size, c.hidden_size));
   }
   Tensor forward(const Tensor& x) {
-    return (*dense_4h_to_h)(at::gelu((*dense_h_to_4h)(x)));  // exact GELU
+    return (*dense_4h_to_h)(imlsdk::gelu((*dense_h_to_4h)(x)));  // exact GELU
   }
 };
 
@@ -489,4 +489,4 @@ class Pythia : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Pythia, "pythia", "2.5.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")
+IMLSDK_PLUGIN(Pythia, "pythia", "2.6.0", "GPT-NeoX / Pythia causal LM (HF-compatible weights)")

@@ -126,6 +126,12 @@ struct TokenRows {
   }
 };
 
+// SDK 2.8: the exact (erf) GELU, as torch.nn.functional.gelu(x) / HF's "gelu". On the CPU in fp32
+// (with AVX2 + FMA) one pass computes the output and the derivative, and the backward is one
+// multiply; ATen's gelu elsewhere. The values equal ATen's to float round-off. No double
+// backward (create_graph) through the fused path.
+torch::Tensor gelu(const torch::Tensor& x);
+
 // softmax(q k^T * scale + bias) v for q [B, H, T, D] and k, v [B, H, S, D] (any strides), with
 // `bias` broadcastable to the [B, H, T, S] scores (undefined = none). Scores are one batched GEMM
 // over B*H (imlsdk::batched_matmul); the softmax runs in fp32 for half-precision inputs, as HF
