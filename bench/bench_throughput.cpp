@@ -133,7 +133,7 @@ std::string allocator_in_use() {
       if (at != std::string::npos) return line.substr(line.rfind('/', at) + 1);
     }
   }
-  return "glibc malloc + configure_memory's mallopt";
+  return "glibc malloc + configure_memory: " + imlcore::configure_memory();
 }
 
 // The same selection in child processes under each environment variant (no GEMM peak, no peer;

@@ -29,13 +29,14 @@ struct Variant {
   std::string what;              // one line for the legend
 };
 
-const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LD_PRELOAD"};
+const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LD_PRELOAD", "IML_HUGEPAGES"};
 
 const char* const kTcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
 const char* const kJemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
 std::vector<Variant> all_variants() {
-  return {{"default", {}, "", "glibc malloc + imlhost's mallopt (configure_memory), OpenMP vars unset"},
+  return {{"default", {}, "", "glibc malloc + imlhost's configure_memory (mallopt, the heap on 2 MB pages), OpenMP vars unset"},
+          {"4k-pages", {"IML_HUGEPAGES=0"}, "", "IML_HUGEPAGES=0 (the heap on 4 KB pages)"},
           {"passive", {"OMP_WAIT_POLICY=passive"}, "", "OMP_WAIT_POLICY=passive"},
           {"spin10k", {"GOMP_SPINCOUNT=10000"}, "", "GOMP_SPINCOUNT=10000"},
           {"tcmalloc", {std::string("LD_PRELOAD=") + kTcmalloc}, kTcmalloc,
@@ -56,7 +57,7 @@ std::vector<Variant> select_variants(const std::string& names) {
   for (const auto& w : wanted)
     if (std::none_of(all.begin(), all.end(), [&](const Variant& v) { return v.name == w; }))
       throw std::invalid_argument("--env-variants: unknown variant '" + w +
-                                  "' (default, passive, spin10k, tcmalloc, jemalloc)");
+                                  "' (default, 4k-pages, passive, spin10k, tcmalloc, jemalloc)");
   for (const auto& v : all) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), v.name) == wanted.end()) continue;
     if (!v.library.empty() && ::access(v.library.c_str(), R_OK) != 0) {

@@ -17,7 +17,19 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 // returning them to the kernel and faulting them in again every step (glibc mallopt), in one
 // arena that every thread shares (a thread's own arena unmaps its free heaps).
 // imlhost and bench_throughput call it first thing, so both run the step the same way.
-void configure_memory();
+//
+// Where the kernel gives transparent huge pages on request (THP "madvise", Debian's default),
+// the heap's free space ahead is also marked for 2 MB pages: one reserved stretch of address
+// space (half the RAM; untouched pages cost nothing) that the tensors are then carved from. A
+// GEMM that walks a 150 MB logits matrix column-wise then misses the TLB 512x less often, and
+// first touching fresh memory faults once per 2 MB. Not done where it could cost memory or
+// address space: overcommit_memory 2 (the reservation would be committed), a finite ulimit -v
+// or -d, a sanitizer build, or IML_HUGEPAGES=0 in the environment (the bench's A/B switch).
+// Returns what was set, as one line for the manifest.
+std::string configure_memory();
+
+// configure_memory's line, or what a process that did not call it runs with.
+std::string memory_setup();
 
 // "cpu", "cuda", "cuda:N" -> a device this LibTorch has; UserError otherwise.
 c10::Device parse_device(const std::string& name);

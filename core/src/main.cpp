@@ -70,9 +70,9 @@ static const char* line_break() { return ::isatty(STDERR_FILENO) ? "\n" : ""; }
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  imlcore::configure_memory();
   spdlog::set_pattern("[%H:%M:%S] %v");
   try {
+    imlcore::configure_memory();
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::fputs(kUsage, args.empty() ? stderr : stdout);
       return args.empty() ? 2 : 0;

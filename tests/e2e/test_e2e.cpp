@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -51,6 +52,7 @@ TEST(EndToEnd, TinyTwoStageRunWritesResultsAndTable) {
       EXPECT_EQ(st.at("loss_from").get<std::string>(), "head_input_rows") << st.dump();
     EXPECT_FALSE(manifest.at("plugins").empty());
     EXPECT_TRUE(manifest.contains("project_commit"));
+    EXPECT_EQ(manifest.at("memory").get<std::string>().rfind("glibc malloc, one arena", 0), 0u) << manifest.dump(2);
     EXPECT_TRUE(fs::exists(d / "before_stage2.safetensors"));
     // one line per stage/epoch/eval set: stage1 x 2 epochs (no stage-2 seed), stage2 x 2 stage-2 seeds
     std::istringstream lines(slurp(d / "metrics.jsonl"));
@@ -113,6 +115,15 @@ TEST(EndToEnd, BadInputFailsWithOneLineAndExitCode2) {
   const Result bad_value = run(kTiny + " experiment.output_dir=" + out.string() + " data.n_intersection=0");
   EXPECT_EQ(bad_value.code, 2) << bad_value.output;
   EXPECT_NE(bad_value.output.find("n_intersection"), std::string::npos) << bad_value.output;
+
+  // The environment's one switch (the heap's huge pages) takes 0 or 1, nothing else.
+  ::setenv("IML_HUGEPAGES", "yes", 1);
+  const Result bad_env = run(kTiny + " experiment.output_dir=" + out.string());
+  ::unsetenv("IML_HUGEPAGES");
+  EXPECT_EQ(bad_env.code, 2) << bad_env.output;
+  EXPECT_NE(bad_env.output.find("environment variable IML_HUGEPAGES: 'yes' is not 0 or 1"), std::string::npos)
+      << bad_env.output;
+  EXPECT_FALSE(fs::exists(out / "tiny"));
 
   // Names and values only the plugins can check: refused before anything is written.
   const std::vector<std::pair<std::string, std::string>> cases = {
