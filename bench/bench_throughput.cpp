@@ -124,18 +124,6 @@ double load_average() {
   return one;
 }
 
-// Which malloc serves this process: a preloaded tcmalloc/jemalloc shows up in its memory map.
-std::string allocator_in_use() {
-  std::ifstream maps("/proc/self/maps");
-  for (std::string line; std::getline(maps, line);) {
-    for (const char* lib : {"libtcmalloc", "libjemalloc"}) {
-      const size_t at = line.find(lib);
-      if (at != std::string::npos) return line.substr(line.rfind('/', at) + 1);
-    }
-  }
-  return "glibc malloc + configure_memory: " + imlcore::configure_memory();
-}
-
 // The same selection in child processes under each environment variant (no GEMM peak, no peer;
 // the repetitions split over 2 rounds).
 int run_env_study(const Options& opt) {
@@ -223,7 +211,7 @@ int main(int argc, char** argv) try {
 
   // The reference set-up is what imlhost runs with: configure_threads(0), unless --threads.
   info.configure_threads = imlcore::configure_threads(0);
-  info.allocator = allocator_in_use();
+  info.allocator = imlcore::configure_memory();  // its line: whose malloc, which pages
   imlsdk::use_onednn_gemm(!opt.blas_gemm);
   info.gemm_backend = imlsdk::gemm_backend();
   const bench::Blas blas;

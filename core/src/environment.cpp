@@ -94,6 +94,16 @@ size_t reserve_huge_heap(size_t bytes) {
   return ok ? static_cast<size_t>(e - b) : 0;
 }
 
+// The file of the library whose malloc this process calls ("" if unknown): libc's, or a
+// preloaded tcmalloc or jemalloc, which mallopt and the heap reservation below do not reach.
+std::string malloc_library() {
+  Dl_info info{};
+  void* (*fn)(size_t) = &std::malloc;
+  if (::dladdr(reinterpret_cast<void*>(fn), &info) == 0 || info.dli_fname == nullptr) return "";
+  const std::string path = info.dli_fname;
+  return path.substr(path.rfind('/') + 1);
+}
+
 // Huge pages for the heap (environment.hpp says when and why); the manifest's words for it.
 std::string configure_huge_pages() {
   const char* env = std::getenv("IML_HUGEPAGES");
@@ -137,6 +147,10 @@ std::string configure_memory() {
     // -> 592-663 tok/s with GLIBC_TUNABLES=glibc.malloc.arena_max=1). The main arena grows by
     // sbrk and keeps what it has.
     mallopt(M_ARENA_MAX, 1);
+    const std::string lib = malloc_library();
+    if (lib.rfind("libc.so", 0) != 0 && !sanitized_build())
+      return "malloc from " + (lib.empty() ? std::string("an unknown library") : lib) +
+             " (not glibc's: no mallopt, no heap reservation)";
     return "glibc malloc, one arena, no mmap; " + configure_huge_pages();
   }();
   memory_line = what;
