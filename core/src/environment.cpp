@@ -105,11 +105,7 @@ std::string malloc_library() {
 }
 
 // Huge pages for the heap (environment.hpp says when and why); the manifest's words for it.
-std::string configure_huge_pages() {
-  const char* env = std::getenv("IML_HUGEPAGES");
-  const std::string setting = env ? env : "";
-  if (!setting.empty() && setting != "0" && setting != "1")
-    throw UserError("environment variable IML_HUGEPAGES: '" + setting + "' is not 0 or 1");
+std::string configure_huge_pages(const std::string& setting) {
   const std::string mode = thp_mode();
   struct rlimit as {}, data {};
   ::getrlimit(RLIMIT_AS, &as);
@@ -117,7 +113,6 @@ std::string configure_huge_pages() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   std::string why_not;
   if (setting == "0") why_not = "IML_HUGEPAGES=0";
-  else if (sanitized_build()) why_not = "sanitizer build";
   else if (mode == "always") return "heap on 2 MB pages where aligned (THP mode 'always')";
   else if (mode != "madvise") why_not = "THP mode '" + mode + "'";
   else if (first_line("/proc/sys/vm/overcommit_memory") == "2") why_not = "overcommit_memory 2";
@@ -129,16 +124,23 @@ std::string configure_huge_pages() {
   return "heap on 4 KB pages (" + why_not + ")";
 }
 
-}  // namespace
-
-namespace {
 std::string memory_line = "glibc malloc defaults (configure_memory not called)";
-}
+
+}  // namespace
 
 std::string memory_setup() { return memory_line; }
 
 std::string configure_memory() {
-  static const std::string what = [] {
+  static const std::string what = []() -> std::string {
+    const char* env = std::getenv("IML_HUGEPAGES");  // checked wherever it can take effect or not
+    const std::string setting = env ? env : "";
+    if (!setting.empty() && setting != "0" && setting != "1")
+      throw UserError("environment variable IML_HUGEPAGES: '" + setting + "' is not 0 or 1");
+    if (sanitized_build()) return "malloc from the sanitizer runtime (no mallopt, no heap reservation)";
+    const std::string lib = malloc_library();
+    if (lib.rfind("libc.so", 0) != 0)
+      return "malloc from " + (lib.empty() ? std::string("an unknown library") : lib) +
+             " (not glibc's: no mallopt, no heap reservation)";
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     // One arena for every thread. The batch parts run on their own threads, and a thread's arena
@@ -147,11 +149,7 @@ std::string configure_memory() {
     // -> 592-663 tok/s with GLIBC_TUNABLES=glibc.malloc.arena_max=1). The main arena grows by
     // sbrk and keeps what it has.
     mallopt(M_ARENA_MAX, 1);
-    const std::string lib = malloc_library();
-    if (lib.rfind("libc.so", 0) != 0 && !sanitized_build())
-      return "malloc from " + (lib.empty() ? std::string("an unknown library") : lib) +
-             " (not glibc's: no mallopt, no heap reservation)";
-    return "glibc malloc, one arena, no mmap; " + configure_huge_pages();
+    return "glibc malloc, one arena, no mmap; " + configure_huge_pages(setting);
   }();
   memory_line = what;
   return what;

@@ -24,7 +24,8 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 // GEMM that walks a 150 MB logits matrix column-wise then misses the TLB 512x less often, and
 // first touching fresh memory faults once per 2 MB. Not done where it could cost memory or
 // address space: overcommit_memory 2 (the reservation would be committed), a finite ulimit -v
-// or -d, a sanitizer build, or IML_HUGEPAGES=0 in the environment (the bench's A/B switch).
+// or -d, or IML_HUGEPAGES=0 in the environment (the bench's A/B switch). Under a sanitizer or a
+// preloaded tcmalloc/jemalloc, whose malloc is not glibc's, it sets nothing and says so.
 // Returns what was set, as one line for the manifest.
 std::string configure_memory();
 
