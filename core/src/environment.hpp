@@ -20,9 +20,9 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 //
 // Where the kernel gives transparent huge pages on request (THP "madvise", Debian's default),
 // the heap's free space ahead is also marked for 2 MB pages: one reserved stretch of address
-// space (half the RAM; untouched pages cost nothing) that the tensors are then carved from. A
-// GEMM that walks a 150 MB logits matrix column-wise then misses the TLB 512x less often, and
-// first touching fresh memory faults once per 2 MB. Not done where it could cost memory or
+// space (half the RAM; untouched pages cost nothing) that the tensors are then carved from.
+// First touching fresh memory then faults once per 2 MB instead of 512 times (the measured gain,
+// docs/performance.md), and a GEMM that walks a 150 MB matrix column-wise needs fewer TLB entries. Not done where it could cost memory or
 // address space: overcommit_memory 2 (the reservation would be committed), a finite ulimit -v
 // or -d, or IML_HUGEPAGES=0 in the environment (the bench's A/B switch). Under a sanitizer or a
 // preloaded tcmalloc/jemalloc, whose malloc is not glibc's, it sets nothing and says so.

@@ -349,7 +349,7 @@ class SeedRun {
     m["imlsdk_version"] = IMLSDK_VERSION_STRING;
     m["plugins"] = s_.plugin_versions;
     m["threads"] = s_.threads;
-  m["memory"] = memory_setup();
+    m["memory"] = memory_setup();  // configure_memory's line: whose malloc, which pages
     m["cpu_gemm"] = imlsdk::gemm_backend();  // what runs the fp32 GEMMs on the CPU (SDK 2.6)
     m["device"] = s_.device.str();
     char host[256] = {0};
