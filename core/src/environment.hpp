@@ -22,10 +22,11 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 // the heap's free space ahead is also marked for 2 MB pages: one reserved stretch of address
 // space (half the RAM; untouched pages cost nothing) that the tensors are then carved from.
 // First touching fresh memory then faults once per 2 MB instead of 512 times (the measured gain,
-// docs/performance.md), and a GEMM that walks a 150 MB matrix column-wise needs fewer TLB entries. Not done where it could cost memory or
-// address space: overcommit_memory 2 (the reservation would be committed), a finite ulimit -v
-// or -d, or IML_HUGEPAGES=0 in the environment (the bench's A/B switch). Under a sanitizer or a
-// preloaded tcmalloc/jemalloc, whose malloc is not glibc's, it sets nothing and says so.
+// docs/performance.md), and a GEMM that walks a 150 MB matrix column-wise needs fewer TLB
+// entries. Not done where it could cost memory or address space: overcommit_memory 2 (the
+// reservation would be committed), a finite ulimit -v or -d, or IML_HUGEPAGES=0 in the
+// environment (the bench's A/B switch). Under a sanitizer or a preloaded tcmalloc/jemalloc,
+// whose malloc is not glibc's, it sets nothing and says so.
 // Returns what was set, as one line for the manifest.
 std::string configure_memory();
 
