@@ -67,10 +67,18 @@ void CheckpointWriter::wait() {
 
 void CheckpointWriter::write(const std::string& path, StageCheckpoint c) {
   wait();
+  // The thread writes while training goes on, so it gets CPU copies of whatever the run may still
+  // change: tensors on a device, and those whose tensor or memory someone else holds (parameters,
+  // views of them). A CPU tensor that only this checkpoint holds is written as it is: optimizers'
+  // state() already returns copies, and a second one would double the memory the state needs at
+  // each checkpoint (AdamW: twice the model's size).
   for (auto* group : {&c.model, &c.optimizer, &c.rng})
-    for (auto& kv : *group)
-      if (kv.second.defined())
-        kv.second = kv.second.detach().to(kv.second.options().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true);
+    for (auto& kv : *group) {
+      at::Tensor& t = kv.second;
+      if (!t.defined()) continue;
+      const bool ours = t.device().is_cpu() && t.use_count() == 1 && t.storage().use_count() == 1;
+      if (!ours) t = t.detach().to(t.options().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true);
+    }
   if (kill_points_armed()) {
     write_stage_checkpoint(path, c);
     return;

@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -17,8 +19,9 @@ namespace fs = std::filesystem;
 using imlcore::CheckpointWriter;
 using imlcore::StageCheckpoint;
 
+// Named after the process, so that two runs of the tests (two users, two clones) do not meet.
 fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / name;
+  const fs::path d = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -56,6 +59,27 @@ TEST(CheckpointWriter, WritesTheStateOfTheMomentOfTheCallWhileTrainingGoesOn) {
   EXPECT_EQ(back.step, 6);
   EXPECT_TRUE(at::equal(back.model.at("w"), w));
   EXPECT_FALSE(fs::exists(path + ".partial"));
+  fs::remove_all(dir);
+}
+
+// Tensors only the checkpoint holds (optimizers' state() returns copies) are written without a
+// second copy; a view of a live tensor is still copied, though nothing else holds the view itself.
+TEST(CheckpointWriter, CopiesWhatTheRunStillHoldsAndWritesWhatOnlyItHoldsAsItIs) {
+  const fs::path dir = scratch("imltest_checkpoint_writer_views");
+  const std::string path = (dir / "checkpoint.safetensors").string();
+  at::Tensor live = at::arange(100, at::kFloat);
+  const at::Tensor live_then = live.clone();
+  StageCheckpoint c = state_at(4, live.narrow(0, 10, 20), at::full({3, 4}, 2.5));
+  c.optimizer["only_here"] = at::arange(12, at::kFloat).reshape({3, 4});
+  CheckpointWriter writer;
+  writer.write(path, std::move(c));
+  live.mul_(-3);  // the parameter the view looks at changes right after the call
+  writer.wait();
+  const StageCheckpoint back = imlcore::read_stage_checkpoint(path);
+  EXPECT_TRUE(at::equal(back.model.at("w"), live_then.narrow(0, 10, 20)));
+  EXPECT_TRUE(at::equal(back.optimizer.at("m"), at::full({3, 4}, 2.5)));
+  EXPECT_TRUE(at::equal(back.optimizer.at("only_here"), at::arange(12, at::kFloat).reshape({3, 4})));
+  fs::remove_all(dir);
 }
 
 TEST(CheckpointWriter, AFailedWriteIsReportedAtTheNextWait) {
@@ -75,6 +99,7 @@ TEST(CheckpointWriter, AFailedWriteIsReportedAtTheNextWait) {
   writer.write(ok, state_at(2, at::zeros({4}), at::zeros({4})));
   writer.wait();
   EXPECT_EQ(imlcore::read_stage_checkpoint(ok).step, 2);
+  fs::remove_all(dir);
 }
 
 }  // namespace
