@@ -94,8 +94,8 @@ size_t reserve_huge_heap(size_t bytes) {
   return ok ? static_cast<size_t>(e - b) : 0;
 }
 
-// The file of the library whose malloc this process calls ("" if unknown): libc's, or a
-// preloaded tcmalloc or jemalloc, which mallopt and the heap reservation below do not reach.
+// The file of the library whose malloc this process calls ("" if unknown): libc's, or tcmalloc
+// (linked in, or preloaded) or jemalloc, which mallopt and the heap reservation below do not reach.
 std::string malloc_library() {
   Dl_info info{};
   void* (*fn)(size_t) = &std::malloc;

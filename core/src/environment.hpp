@@ -25,8 +25,9 @@ std::string configure_threads(int64_t blas_threads, int64_t torch_threads = 1);
 // docs/performance.md), and a GEMM that walks a 150 MB matrix column-wise needs fewer TLB
 // entries. Not done where it could cost memory or address space: overcommit_memory 2 (the
 // reservation would be committed), a finite ulimit -v or -d, or IML_HUGEPAGES=0 in the
-// environment (the bench's A/B switch). Under a sanitizer or a preloaded tcmalloc/jemalloc,
-// whose malloc is not glibc's, it sets nothing and says so.
+// environment (the bench's A/B switch). Under a sanitizer, or with tcmalloc (linked into imlhost
+// and the benches by default: CMake's IMLHOST_TCMALLOC) or a preloaded jemalloc, whose malloc is
+// not glibc's, it sets nothing and says so.
 // Returns what was set, as one line for the manifest.
 std::string configure_memory();
 
