@@ -90,6 +90,9 @@ torch::Tensor full_precision(const torch::Tensor& logits) {
   return t == at::kFloat || t == at::kDouble ? logits : logits.to(at::kFloat);
 }
 
+// From this vocabulary size and head width on, a block of logits is [V, n] (see the forward below).
+constexpr int64_t kColumnBlockVocab = 4096, kColumnBlockWidth = 256;
+
 // Mean cross-entropy of scale * hidden @ weight^T [N, V] against targets [N] (-100 ignored),
 // over the kept rows only, row block by row block (linear_cross_entropy). With a gradient, each
 // block's (softmax - onehot) * scale / count goes into the gradients of the kept rows of hidden
@@ -112,40 +115,63 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     torch::Tensor picked = at::empty({K}, hidden.options());
     torch::Tensor gh = grad_hidden ? at::empty({K, C}, hidden.options()) : torch::Tensor();
     torch::Tensor gw = grad_weight ? at::empty({V, C}, weight.options()) : torch::Tensor();  // the first block writes it
-    torch::Tensor buf = at::empty({std::min(rows, K), V}, hidden.options());
+    // Wide vocabularies and heads take the block transposed, [V, n]: oneDNN runs z^T = W h^T,
+    // W^T z^T and z^T h at 5-20 % more FLOP/s there than z = h W^T, z W and z^T h, and the softmax
+    // runs down the columns. That softmax reads the block from memory twice (a row of [n, V] is
+    // still in cache for its second pass), which costs more than the GEMMs gain where C is small
+    // (docs/performance.md: Pythia-70M's step 4-5 % faster, C 128 5 % slower). Others keep [n, V].
+    const bool by_column = V >= kColumnBlockVocab && C >= kColumnBlockWidth;
+    const int64_t most = std::min(rows, K);
+    torch::Tensor buf = by_column ? at::empty({V, most}, hidden.options()) : at::empty({most, V}, hidden.options());
+    torch::Tensor ght = by_column && grad_hidden ? at::empty({C, most}, hidden.options()) : torch::Tensor();
     const bool fp32_cpu = buf.device().is_cpu() && buf.scalar_type() == at::kFloat;
     const torch::Tensor wt = weight.t();
     for (int64_t r0 = 0; r0 < K; r0 += rows) {
       const int64_t n = std::min(rows, K - r0);
-      torch::Tensor z = buf.narrow(0, 0, n);
-      const torch::Tensor hb = h.narrow(0, r0, n), tb = t.narrow(0, r0, n);
-      at::mm_out(z, hb, wt);
+      const int64_t vd = by_column ? 0 : 1;  // the vocabulary's dim of z
+      torch::Tensor z = buf.narrow(1 - vd, 0, n);
+      const torch::Tensor hb = h.narrow(0, r0, n);
+      const torch::Tensor tb = by_column ? t.narrow(0, r0, n).t() : t.narrow(0, r0, n);  // [1, n] or [n, 1]
+      if (by_column) at::mm_out(z, weight, hb.t());
+      else at::mm_out(z, hb, wt);
       if (scale != 1.0) z.mul_(scale);
       // One exp per logit: e = exp(z - max), log p[target] = z[target] - max - log(sum e), and
       // the softmax is e / sum e. In fp32 on the CPU the max, exp and sum are one fused kernel
       // (row_softmax.cpp).
-      const torch::Tensor at_target = z.gather(1, tb);  // [n, 1]
-      torch::Tensor top = at::empty({n, 1}, z.options()), sum = at::empty({n, 1}, z.options());
-      if (!(fp32_cpu && detail::exp_rows_fp32(z.data_ptr<float>(), n, V, V, top.data_ptr<float>(), sum.data_ptr<float>()))) {
-        top = std::get<0>(z.max(1, /*keepdim=*/true));
+      const torch::Tensor at_target = z.gather(vd, tb);  // shaped as tb
+      torch::Tensor top = at::empty(tb.sizes(), z.options()), sum = at::empty(tb.sizes(), z.options());
+      const bool fused =
+          fp32_cpu && (by_column ? detail::exp_cols_fp32(z.data_ptr<float>(), V, n, z.stride(0), top.data_ptr<float>(),
+                                                         sum.data_ptr<float>())
+                                 : detail::exp_rows_fp32(z.data_ptr<float>(), n, V, z.stride(0), top.data_ptr<float>(),
+                                                         sum.data_ptr<float>()));
+      if (!fused) {
+        top = std::get<0>(z.max(vd, /*keepdim=*/true));
         z.sub_(top).exp_();
-        sum = z.sum(1, /*keepdim=*/true);
+        sum = z.sum(vd, /*keepdim=*/true);
       }
-      picked.narrow(0, r0, n).copy_((at_target - top - sum.log()).squeeze(1));
+      picked.narrow(0, r0, n).copy_((at_target - top - sum.log()).view({n}));
       if (!grad_hidden && !grad_weight) continue;
       // d loss / d (h @ W^T) = w (e / sum - onehot) = (e - sum * onehot) * (w / sum): the block
       // keeps e - sum * onehot, and the row factor w / sum scales the GEMMs' [n, C] sides
       // instead of the [n, V] block.
-      z.scatter_add_(1, tb, sum.neg());
-      const torch::Tensor factor = sum.reciprocal().mul_(w);  // [n, 1]
+      z.scatter_add_(vd, tb, sum.neg());
+      const torch::Tensor factor = sum.reciprocal().mul_(w).view({n, 1});
       if (grad_hidden) {
         torch::Tensor out = gh.narrow(0, r0, n);
-        at::mm_out(out, z, weight);
-        out.mul_(factor);
+        if (by_column) {
+          torch::Tensor outt = ght.narrow(1, 0, n);  // [C, n] = W^T z^T, then transposed into out
+          at::mm_out(outt, wt, z);
+          at::mul_out(out, outt.t(), factor);
+        } else {
+          at::mm_out(out, z, weight);
+          out.mul_(factor);
+        }
       }
       if (grad_weight) {
-        if (r0 == 0) at::mm_out(gw, z.t(), hb * factor);
-        else gw.addmm_(z.t(), hb * factor);
+        const torch::Tensor zv = by_column ? z : z.t();  // [V, n]
+        if (r0 == 0) at::mm_out(gw, zv, hb * factor);
+        else gw.addmm_(zv, hb * factor);
       }
     }
     if (grad_weight && K == 0) gw.zero_();

@@ -12,4 +12,8 @@ namespace imlsdk::detail {
 // this CPU lacks AVX2 or FMA (the caller then uses ATen's ops).
 bool exp_rows_fp32(float* z, int64_t n, int64_t V, int64_t ld, float* top, float* sum);
 
+// The same for the n columns of a [V, n] block (value (v, j) at z + v * ld + j): top[j] and
+// sum[j] over the column; the sums add partial sums of 256 rows.
+bool exp_cols_fp32(float* z, int64_t V, int64_t n, int64_t ld, float* top, float* sum);
+
 }  // namespace imlsdk::detail

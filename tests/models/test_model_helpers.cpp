@@ -195,10 +195,13 @@ TEST(TokenCrossEntropy, MatchesCrossEntropyWithoutShift) {
 // (causal_lm_loss of scale * h @ W^T): value and gradients of h and W, in double so that the
 // comparison is tight; with ignored rows (padding, a whole ignored sequence), a head scale,
 // several row blocks (C = 8: 32 rows per block on the CPU, 3 x 40 rows here), a loss scaled
-// before backward; a frozen head; and without autograd.
+// before backward; a frozen head; and without autograd. V 4100 with C 256 takes the blocks as
+// [V, n] (V >= 4096 and C >= 256; 1024 rows per block, 3 x 600 rows here), the others as [n, V].
 TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
+ for (const auto& [V, C, T] : std::vector<std::array<int64_t, 3>>{{5000, 8, 40}, {4100, 256, 600}}) {
+  SCOPED_TRACE("V " + std::to_string(V) + ", C " + std::to_string(C));
   at::manual_seed(21);
-  const int64_t B = 3, T = 40, C = 8, V = 5000;
+  const int64_t B = 3;
   const auto opts = at::TensorOptions().dtype(at::kDouble);
   const at::Tensor h0 = at::randn({B, T, C}, opts), w0 = at::randn({V, C}, opts) * 0.5;
   at::Tensor labels = at::randint(0, V, {B, T}, at::kLong);
@@ -242,19 +245,23 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     b.backward();
     EXPECT_LE(max_diff(hf.grad(), hr.grad()), 1e-6);
   }
+ }
 }
 
 // In fp32 on the CPU a block's max, exp and sum are one fused kernel (sdk/src/row_softmax.cpp):
 // value and gradients as the same loss in double, for vocabularies with and without a remainder
 // of 8 lanes and logits far apart (exp underflows); a NaN logit makes the loss NaN, as ATen's.
+// With V >= 4096 and C >= 256 the block is [V, n] and the kernel runs down its columns: 60 and
+// 56 kept rows (with and without a remainder of 8 columns), several partial sums of 256 rows.
 TEST(LinearCrossEntropy, Float32EqualsDoubleAndKeepsNaN) {
   at::manual_seed(22);
-  for (int64_t V : {1, 13, 1613, 1614}) {
-    SCOPED_TRACE("V " + std::to_string(V));
-    const int64_t N = 70, C = 16;
-    const at::Tensor h0 = at::randn({N, C}) * 3, w0 = at::randn({V, C});
+  for (const auto& [V, C, ignored] : std::vector<std::array<int64_t, 3>>{
+           {1, 16, 10}, {13, 16, 10}, {1613, 16, 10}, {1614, 16, 14}, {4096, 256, 10}, {4109, 256, 10}, {4109, 256, 14}}) {
+    SCOPED_TRACE("V " + std::to_string(V) + ", C " + std::to_string(C) + ", ignored " + std::to_string(ignored));
+    const int64_t N = 70;  // logits of std 12 at every C
+    const at::Tensor h0 = at::randn({N, C}) * (12 / std::sqrt(static_cast<double>(C))), w0 = at::randn({V, C});
     at::Tensor targets = at::randint(0, V, {N}, at::kLong);
-    targets.narrow(0, 60, 10).fill_(-100);
+    targets.narrow(0, N - ignored, ignored).fill_(-100);
     at::Tensor hf = h0.clone().set_requires_grad(true), wf = w0.clone().set_requires_grad(true);
     at::Tensor hd = h0.to(at::kDouble).set_requires_grad(true), wd = w0.to(at::kDouble).set_requires_grad(true);
     const at::Tensor a = imlsdk::linear_cross_entropy(hf, imlsdk::LinearHead{wf, 1.0}, targets);
