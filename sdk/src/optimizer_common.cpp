@@ -26,6 +26,9 @@ double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm, do
   for_each_side_by_side(sizes, [&](size_t i) { norms[i] = at::norm(grads[i], norm_type).to(device); }, parts);
   const at::Tensor total = at::norm(at::stack(norms), norm_type);
   const at::Tensor coef = at::clamp_max(max_norm / (total + 1e-6), 1.0);
+  // A norm within max_norm scales by exactly 1, which changes no value (x * 1 == x, NaN included):
+  // on the CPU, where reading coef costs no device sync, that pass over every gradient is skipped.
+  if (device.is_cpu() && coef.item<double>() == 1.0) return total.item<double>();
   for_each_side_by_side(sizes, [&](size_t i) { grads[i].mul_(coef.to(grads[i].device())); }, parts);
   return total.item<double>();
 }

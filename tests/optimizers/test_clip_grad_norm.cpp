@@ -39,6 +39,16 @@ TEST(ClipGradNorm, LeavesSmallGradientsUnchanged) {
   EXPECT_TRUE(p.b.grad().equal(p.gb));
 }
 
+// As torch's (error_if_nonfinite false): a NaN norm scales every gradient by NaN; a norm within
+// max_norm leaves them as they were (the test above), and skipping that scaling must not skip this.
+TEST(ClipGradNorm, ANaNNormMakesEveryGradientNaN) {
+  Params p;
+  p.b.mutable_grad()[1] = NAN;
+  EXPECT_TRUE(std::isnan(imlsdk::clip_grad_norm(p.all(), 100.0, 2.0)));
+  EXPECT_TRUE(at::isnan(p.a.grad()).all().item<bool>());
+  EXPECT_TRUE(at::isnan(p.b.grad()).all().item<bool>());
+}
+
 TEST(ClipGradNorm, OtherNormTypes) {
   {
     Params p;
