@@ -8,8 +8,8 @@
 
 #define IMLSDK_VERSION_MAJOR 2
 #define IMLSDK_VERSION_MINOR 8
-#define IMLSDK_VERSION_PATCH 0
-#define IMLSDK_VERSION_STRING "2.8.0"
+#define IMLSDK_VERSION_PATCH 1
+#define IMLSDK_VERSION_STRING "2.8.1"
 
 namespace imlsdk {
 constexpr int kVersionMajor = IMLSDK_VERSION_MAJOR;
