@@ -116,10 +116,11 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     torch::Tensor gh = grad_hidden ? at::empty({K, C}, hidden.options()) : torch::Tensor();
     torch::Tensor gw = grad_weight ? at::empty({V, C}, weight.options()) : torch::Tensor();  // the first block writes it
     // Wide vocabularies and heads take the block transposed, [V, n]: oneDNN runs z^T = W h^T,
-    // W^T z^T and z^T h at 5-20 % more FLOP/s there than z = h W^T, z W and z^T h, and the softmax
+    // W^T z^T and z^T h at 3-21 % more FLOP/s there than z = h W^T, z W and z^T h, and the softmax
     // runs down the columns. That softmax reads the block from memory twice (a row of [n, V] is
     // still in cache for its second pass), which costs more than the GEMMs gain where C is small
-    // (docs/performance.md: Pythia-70M's step 4-5 % faster, C 128 5 % slower). Others keep [n, V].
+    // (docs/performance.md: Pythia-70M's step +3.4 % in the median of eight pairs, C 128 4-6 %
+    // slower). Others keep [n, V].
     const bool by_column = V >= kColumnBlockVocab && C >= kColumnBlockWidth;
     const int64_t most = std::min(rows, K);
     torch::Tensor buf = by_column ? at::empty({V, most}, hidden.options()) : at::empty({most, V}, hidden.options());
