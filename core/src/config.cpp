@@ -140,6 +140,9 @@ Json validate(const Json& given, const std::vector<ParamSpec>& spec, const std::
         fail(src, key, std::string("expected ") + imlsdk::param_type_name(ps->type) + ", got " +
                            type_of(it.value()) + " (" + ps->help + ")");
       Json v = it.value();
+      // A number past the double range (1e999) reads as inf: no key means anything by it.
+      if (ps->type == ParamType::Float && v.is_number_float() && !std::isfinite(v.get<double>()))
+        fail(src, key, "expected a finite float, got a number out of range (" + ps->help + ")");
       if (ps->type == ParamType::Float && v.is_number_integer()) v = v.get<double>();
       out[it.key()] = v;
     }

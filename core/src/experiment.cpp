@@ -536,6 +536,7 @@ void validate_experiment(const Config& cfg, const PluginRegistry& reg) {
   const Plugins plugins = resolve_plugins(cfg, reg);
   const auto data = load_dataset(cfg, plugins);
   preflight(cfg, plugins, *data);
+  (void)parse_device(cfg.experiment.device);  // as a run would: 'cuda' needs a CUDA LibTorch
 }
 
 }  // namespace imlcore

@@ -111,6 +111,16 @@ TEST_F(ConfigTest, WrongTypeIsRefused) {
   EXPECT_HAS(m, ":7: 'data.num_x': expected int, got string 'lots'");
 }
 
+TEST_F(ConfigTest, FloatsPastTheDoubleRangeAreRefused) {
+  // YAML reads 1e999 as inf; no key means anything by it (training keys, plugin keys, overrides).
+  EXPECT_HAS(refusal(replace(kValid, "learning_rate: 0.001", "learning_rate: 1e999")),
+             "'training.learning_rate': expected a finite float, got a number out of range");
+  EXPECT_HAS(refusal(replace(kValid, "learning_rate: 0.0005", "learning_rate: -1e400")),
+             "learning_rate': expected a finite float");
+  EXPECT_HAS(refusal(kValid, {"model.init_std=1e999"}), "'model.init_std': expected a finite float");
+  EXPECT_EQ(refusal(kValid, {"model.init_std=1e300"}), "");
+}
+
 TEST_F(ConfigTest, YamlSyntaxErrorGivesLine) {
   const std::string m = refusal("experiment:\n  name: [unclosed\ndata: {plugin: set_inclusion}\n");
   EXPECT_HAS(m, "YAML syntax error");

@@ -377,6 +377,14 @@ TEST(EndToEnd, ValidatePluginsAndData) {
   EXPECT_EQ(v.code, 0) << v.output;
   EXPECT_NE(v.output.find("ok"), std::string::npos);
 
+  // validate checks the device as a run would: without a CUDA LibTorch (CI), 'cuda' is refused.
+  const Result cuda = run("validate " + kTiny + " experiment.device=cuda");
+  if (cuda.code != 0) {
+    EXPECT_EQ(cuda.code, 2) << cuda.output;
+    EXPECT_NE(cuda.output.find("experiment.device: 'cuda' requested but this LibTorch has no CUDA device"), std::string::npos)
+        << cuda.output;
+  }
+
   const Result p = run("plugins");
   EXPECT_EQ(p.code, 0) << p.output;
   for (const char* name : {"set_inclusion", "random_string", "pythia", "adafactor", "adamw", "sgd", "exact_match"})
