@@ -96,9 +96,10 @@ constexpr int64_t kColumnBlockVocab = 4096, kColumnBlockWidth = 256;
 // Mean cross-entropy of scale * hidden @ weight^T [N, V] against targets [N] (-100 ignored),
 // over the kept rows only, row block by row block (linear_cross_entropy). With a gradient, each
 // block's (softmax - onehot) * scale / count goes into the gradients of the kept rows of hidden
-// (block @ weight) and of weight (+= block^T @ rows) while the block is in cache; the backward
-// pass only scales those two and puts the rows back in place. The block is big enough that
-// re-reading the weight once per block costs less than the logits' traffic it saves.
+// (block @ weight) and of weight (+= block^T @ rows) right after its softmax (still in cache for
+// narrow vocabularies; a wide one's block is read back from memory); the backward pass only
+// scales those two and puts the rows back in place. The block is big enough that re-reading the
+// weight once per block costs less than the logits' traffic it saves.
 struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& hidden,
                                const torch::Tensor& weight, const torch::Tensor& targets, double scale,
@@ -127,9 +128,9 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     torch::Tensor ght = by_column && grad_hidden ? at::empty({C, most}, hidden.options()) : torch::Tensor();
     const bool fp32_cpu = buf.device().is_cpu() && buf.scalar_type() == at::kFloat;
     const torch::Tensor wt = weight.t();
+    const int64_t vd = by_column ? 0 : 1;  // the vocabulary's dim of z
     for (int64_t r0 = 0; r0 < K; r0 += rows) {
       const int64_t n = std::min(rows, K - r0);
-      const int64_t vd = by_column ? 0 : 1;  // the vocabulary's dim of z
       torch::Tensor z = buf.narrow(1 - vd, 0, n);
       const torch::Tensor hb = h.narrow(0, r0, n);
       const torch::Tensor tb = by_column ? t.narrow(0, r0, n).t() : t.narrow(0, r0, n);  // [1, n] or [n, 1]
