@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -175,6 +176,45 @@ TEST_P(Conformance, PaddedLogitsAndLoss) {
   parity.check("loss_masked", loss, expected_.at("loss_masked"), 1e-5);
   EXPECT_EQ(parity.compared, 2);
   EXPECT_NEAR(loss.item<double>(), expected_json_["loss_masked"].get<double>(), 1e-5);
+}
+
+// SDK 2.4: the head is a linear map of the decoder's output (tied: the shared embedding with
+// scale d_model^-0.5; untied: lm_head), so the loss comes from forward_head_input without the
+// logits (linear_cross_entropy, seq2seq_lm's head_loss): HF's logits, losses and every gradient.
+TEST_P(Conformance, HeadInputLossAndGradientsEqualHF) {
+  const imlsdk::LinearHead head = model_->linear_head();
+  ASSERT_TRUE(head.weight.defined());
+  const bool tied = config_.value("tie_word_embeddings", true);
+  EXPECT_EQ(head.scale, tied ? std::pow(config_.at("d_model").get<double>(), -0.5) : 1.0);
+  {
+    at::NoGradGuard no_grad;
+    for (bool padded : {false, true}) {
+      const Tensor h = model_->forward_head_input(input(padded));
+      const Tensor logits = model_->forward(input(padded)).logits;
+      ASSERT_EQ(h.dim(), 3);
+      const Tensor via_head = at::matmul(h, head.weight.t()) * head.scale;
+      ASSERT_EQ(via_head.sizes(), logits.sizes());
+      EXPECT_LE((via_head - logits).abs().max().item<double>(), 1e-5) << "padded " << padded;
+    }
+    const Tensor masked = imlsdk::linear_cross_entropy(model_->forward_head_input(input(true)), head,
+                                                       ids_tensor(input_["labels_padded"]));
+    EXPECT_NEAR(masked.item<double>(), expected_json_["loss_masked"].get<double>(), 1e-5);
+  }
+  model_->zero_grad();
+  const Tensor loss = imlsdk::linear_cross_entropy(model_->forward_head_input(input(false)), head,
+                                                   ids_tensor(input_["labels"]));
+  EXPECT_NEAR(loss.item<double>(), expected_json_["loss"].get<double>(), 1e-5);
+  loss.backward();
+  const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
+  Parity gradients{GetParam() + " gradients from the head input"};
+  for (const auto& p : model_->named_parameters()) {
+    auto it = grads.find(p.key());
+    ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
+  }
+  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
+  model_->zero_grad();
 }
 
 TEST_P(Conformance, GreedyWithAndWithoutCacheEqualsHF) {

@@ -177,6 +177,44 @@ TEST_P(TextTaskEvaluate, ReadsAnswersOffTheLossPassWhereTheTextFollowsThem) {
 INSTANTIATE_TEST_SUITE_P(Tasks, TextTaskEvaluate, ::testing::Values("pythia", "gpt_neo", "llama", "t5"),
                          [](const auto& info) { return info.param; });
 
+// The host's training loss (core/src/trainer.cpp): where the model's head is a linear map, the
+// task's head_loss of forward_head_input_at(the task's head_rows) instead of loss() of the
+// logits, equal in value and in every gradient (causal_lm for pythia, gpt_neo, llama;
+// seq2seq_lm for t5).
+TEST_P(TextTaskEvaluate, HeadLossEqualsTheLossOfTheLogitsInValueAndGradient) {
+  Rig rig(GetParam());
+  const imlsdk::LinearHead head = rig.model->linear_head();
+  ASSERT_TRUE(head.weight.defined()) << GetParam();
+  std::vector<Example> xs;
+  for (int i = 0; i < 6; ++i) {  // answers and prompts of different lengths: padding in both
+    std::string prompt, answer;
+    for (int j = 0; j <= i % 3; ++j) prompt += word(3 + (5 * i + j) % 37, *rig.tok);
+    for (int j = 0; j <= (i + 1) % 4; ++j) answer += word(3 + (7 * i + 2 * j) % 37, *rig.tok);
+    xs.push_back(example(prompt, answer));
+  }
+  imlsdk::Rng rng(0);
+  const imlsdk::Batch b = rig.task->collate(refs(xs), imlsdk::Phase::Train, rng);
+  auto grads_of = [&](const at::Tensor& loss) {
+    rig.model->zero_grad();
+    loss.backward();
+    std::vector<at::Tensor> g;
+    for (const auto& p : rig.model->parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    return g;
+  };
+  const imlsdk::Loss from_logits = rig.task->loss(rig.model->forward(b.input), b);
+  const auto g_logits = grads_of(from_logits.value);
+  const imlsdk::Loss from_head =
+      rig.task->head_loss(rig.model->forward_head_input_at(b.input, rig.task->head_rows(b)), head, b);
+  const auto g_head = grads_of(from_head.value);
+  EXPECT_EQ(from_head.count, from_logits.count);
+  EXPECT_NEAR(from_head.value.item<double>(), from_logits.value.item<double>(), 1e-5);
+  ASSERT_EQ(g_head.size(), g_logits.size());
+  for (size_t i = 0; i < g_head.size(); ++i)
+    EXPECT_LE((g_head[i] - g_logits[i]).abs().max().item<double>(), 1e-5 + 1e-4 * g_logits[i].abs().max().item<double>())
+        << GetParam() << " parameter " << i;
+  rig.model->zero_grad();
+}
+
 TEST(CausalLmEvaluate, EvaluateExamplesCallsItOnlyForTasksThatHaveIt) {
   Rig r;
   // Three prompts whose greedy answers are plain words, followed by those answers.

@@ -26,7 +26,10 @@
 // forward(): input_ids + attention_mask feed the encoder, decoder_input_ids the decoder. With a
 // KVCache the encoder runs once (cache.encoder_output), each layer's cross-attention keys and
 // values are computed once (cache.cross_k/v), and decoder self-attention keys/values are
-// appended per step. Activations flow as [N, C] rows (N = B*T).
+// appended per step. Activations flow as [N, C] rows (N = B*T). The head is one linear map
+// (linear_head: shared.weight with scale d_model^-0.5 when tied, else lm_head.weight), so the
+// host's training step takes the loss from forward_head_input, the decoder's output, without
+// [B, T, V] logits (seq2seq_lm's head_loss).
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
@@ -364,12 +367,43 @@ class T5ForConditionalGeneration : public imlsdk::Model {
   }
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
+    imlsdk::ModelOutput out;
+    int64_t B = 0, T = 0;
+    Tensor x = decoder_output(a, out, B, T);
+    if (a.last_logits_only) x = x.view({B, T, -1}).select(1, T - 1);
+    const int64_t T_out = a.last_logits_only ? 1 : T;
+    if (config_.tie_word_embeddings) {
+      // HF rescales the output before the tied head (Mesh TensorFlow's convention).
+      out.logits = at::mm(x * std::pow(static_cast<double>(config_.d_model), -0.5), shared->weight.t()).view({B, T_out, -1});
+    } else {
+      out.logits = (*lm_head)(x).view({B, T_out, -1});
+    }
+    return out;
+  }
+
+  // SDK 2.4: the head is one linear map of the decoder's output: the shared embedding with HF's
+  // d_model^-0.5 rescaling as the head's scale (tied), or lm_head. The training loss then comes
+  // from the decoder's output block by block (seq2seq_lm's head_loss), without [B, T, V] logits.
+  imlsdk::LinearHead linear_head() const override {
+    if (config_.tie_word_embeddings) return {shared->weight, std::pow(static_cast<double>(config_.d_model), -0.5)};
+    return {lm_head->weight, 1.0};
+  }
+  Tensor forward_head_input(const imlsdk::ModelInput& a) override {
+    imlsdk::ModelOutput out;  // hidden states, if asked for, are not returned here
+    int64_t B = 0, T = 0;
+    const Tensor x = decoder_output(a, out, B, T);
+    return x.view({B, T, -1});
+  }
+
+ private:
+  // The encoder (or the cache's encoder output), then the decoder: its output rows [B*T, C]
+  // after the final norm and dropout, the head's input; B and T of decoder_input_ids.
+  Tensor decoder_output(const imlsdk::ModelInput& a, imlsdk::ModelOutput& out, int64_t& B_out, int64_t& T_out) {
     if (!a.decoder_input_ids.defined())
       throw std::invalid_argument("t5: ModelInput.decoder_input_ids is not set");
     imlsdk::KVCache* cache = a.cache;
     const Tensor& w = shared->weight;
     const bool training = is_training();
-    imlsdk::ModelOutput out;
 
     // ---- encoder (once per cache) ----
     Tensor enc;  // [B, S, C]
@@ -440,17 +474,12 @@ class T5ForConditionalGeneration : public imlsdk::Model {
     }
     x = decoder->dropout((*decoder->final_layer_norm)(x), training);
     if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
-
-    if (a.last_logits_only) x = x.view({B, T, -1}).select(1, T - 1);
-    const int64_t T_out = a.last_logits_only ? 1 : T;
-    if (config_.tie_word_embeddings) {
-      // HF rescales the output before the tied head (Mesh TensorFlow's convention).
-      out.logits = at::mm(x * std::pow(static_cast<double>(config_.d_model), -0.5), w.t()).view({B, T_out, -1});
-    } else {
-      out.logits = (*lm_head)(x).view({B, T_out, -1});
-    }
-    return out;
+    B_out = B;
+    T_out = T;
+    return x;
   }
+
+ public:
 
   imlsdk::ModelInfo info() const override {
     imlsdk::ModelInfo i;

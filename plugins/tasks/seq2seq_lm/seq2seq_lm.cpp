@@ -75,6 +75,13 @@ class Seq2SeqLm : public imlsdk::Task {
     return {imlsdk::token_cross_entropy(out.logits, b.labels), b.targets};
   }
 
+  // SDK 2.4: the same loss from the decoder's output and the model's linear head (t5), block by
+  // block without the [B, T, V] logits (linear_cross_entropy): the host's training step.
+  imlsdk::Loss head_loss(const at::Tensor& head_input, const imlsdk::LinearHead& head,
+                         const imlsdk::Batch& b) const override {
+    return {imlsdk::linear_cross_entropy(head_input, head, b.labels), b.targets};
+  }
+
   // SDK 2.3: loss, predict and evaluate keep no state but the encoding cache (behind a mutex,
   // or none) and the tokenizer's own, which is thread-safe: batch parts may run side by side.
   bool concurrent_calls() const override { return true; }

@@ -93,8 +93,8 @@ class Task {
   // model's linear head instead of the logits. The host's training step calls this in place of
   // forward() + loss() when the task and model plugins are built against SDK >= 2.4 and the
   // model's head is a linear map (fp32 training). It must equal loss() of the logits up to float
-  // rounding. The default makes the logits and calls loss(); causal_lm computes the loss without
-  // them (linear_cross_entropy).
+  // rounding. The default makes the logits and calls loss(); causal_lm and seq2seq_lm compute
+  // the loss without them (linear_cross_entropy).
   virtual Loss head_loss(const torch::Tensor& head_input, const LinearHead& head, const Batch& batch) const;
   // SDK 2.5: the positions whose head input head_loss(batch) reads: a [B, T] mask (nonzero =
   // read) for the head input of batch.input; undefined (the default): every position. The host
