@@ -162,9 +162,17 @@ int main(int argc, char** argv) try {
     train.model_gflop = gflop;
     train.call = [model, opt, params, in, labels, seq2seq]() mutable {
       model->train();
-      const at::Tensor logits = model->forward(in).logits;
-      const at::Tensor loss = seq2seq ? imlsdk::token_cross_entropy(logits, labels)
-                                      : imlsdk::causal_lm_loss(logits, labels);
+      // The host trainer's loss: from the head's input where the head is a linear map (every
+      // model here since t5 has one), without [B, T, V] logits; else from the logits.
+      const imlsdk::LinearHead head = model->linear_head();
+      at::Tensor loss;
+      if (head.weight.defined()) {
+        const at::Tensor h = model->forward_head_input(in);
+        loss = seq2seq ? imlsdk::linear_cross_entropy(h, head, labels) : imlsdk::causal_lm_loss(h, head, labels);
+      } else {
+        const at::Tensor logits = model->forward(in).logits;
+        loss = seq2seq ? imlsdk::token_cross_entropy(logits, labels) : imlsdk::causal_lm_loss(logits, labels);
+      }
       loss.backward();
       (void)loss.item<double>();
       imlsdk::clip_grad_norm(params, 1.0, 2.0);
