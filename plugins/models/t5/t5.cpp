@@ -666,4 +666,4 @@ class T5 : public imlsdk::ModelPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(T5, "t5", "2.2.0", "T5 / T5 v1.1 encoder-decoder LM (HF-compatible weights)")
+IMLSDK_PLUGIN(T5, "t5", "2.3.0", "T5 / T5 v1.1 encoder-decoder LM (HF-compatible weights)")

@@ -181,5 +181,5 @@ class Seq2SeqLmPlugin : public imlsdk::TaskPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(Seq2SeqLmPlugin, "seq2seq_lm", "1.2.0",
+IMLSDK_PLUGIN(Seq2SeqLmPlugin, "seq2seq_lm", "1.3.0",
               "Encoder-decoder LM: prompt in, loss on the answer tokens, greedy decoding")
