@@ -368,16 +368,12 @@ class T5ForConditionalGeneration : public imlsdk::Model {
 
   imlsdk::ModelOutput forward(const imlsdk::ModelInput& a) override {
     imlsdk::ModelOutput out;
-    int64_t B = 0, T = 0;
-    Tensor x = decoder_output(a, out, B, T);
-    if (a.last_logits_only) x = x.view({B, T, -1}).select(1, T - 1);
-    const int64_t T_out = a.last_logits_only ? 1 : T;
-    if (config_.tie_word_embeddings) {
-      // HF rescales the output before the tied head (Mesh TensorFlow's convention).
-      out.logits = at::mm(x * std::pow(static_cast<double>(config_.d_model), -0.5), shared->weight.t()).view({B, T_out, -1});
-    } else {
-      out.logits = (*lm_head)(x).view({B, T_out, -1});
-    }
+    const Tensor y = decoder_output(a, out);  // [B, T, C]
+    const int64_t B = y.size(0), T_out = a.last_logits_only ? 1 : y.size(1);
+    const Tensor x = a.last_logits_only ? y.select(1, y.size(1) - 1) : y.view({B * T_out, -1});
+    // With a tied head HF rescales the output before it (Mesh TensorFlow's convention).
+    const imlsdk::LinearHead head = linear_head();
+    out.logits = at::mm(head.scale == 1.0 ? x : x * head.scale, head.weight.t()).view({B, T_out, -1});
     return out;
   }
 
@@ -390,15 +386,13 @@ class T5ForConditionalGeneration : public imlsdk::Model {
   }
   Tensor forward_head_input(const imlsdk::ModelInput& a) override {
     imlsdk::ModelOutput out;  // hidden states, if asked for, are not returned here
-    int64_t B = 0, T = 0;
-    const Tensor x = decoder_output(a, out, B, T);
-    return x.view({B, T, -1});
+    return decoder_output(a, out);
   }
 
  private:
-  // The encoder (or the cache's encoder output), then the decoder: its output rows [B*T, C]
-  // after the final norm and dropout, the head's input; B and T of decoder_input_ids.
-  Tensor decoder_output(const imlsdk::ModelInput& a, imlsdk::ModelOutput& out, int64_t& B_out, int64_t& T_out) {
+  // The encoder (or the cache's encoder output), then the decoder: its output [B, T, C] after
+  // the final norm and dropout, the head's input.
+  Tensor decoder_output(const imlsdk::ModelInput& a, imlsdk::ModelOutput& out) {
     if (!a.decoder_input_ids.defined())
       throw std::invalid_argument("t5: ModelInput.decoder_input_ids is not set");
     imlsdk::KVCache* cache = a.cache;
@@ -474,13 +468,10 @@ class T5ForConditionalGeneration : public imlsdk::Model {
     }
     x = decoder->dropout((*decoder->final_layer_norm)(x), training);
     if (a.output_hidden_states) out.hidden_states.push_back(x.view({B, T, -1}));
-    B_out = B;
-    T_out = T;
-    return x;
+    return x.view({B, T, -1});
   }
 
  public:
-
   imlsdk::ModelInfo info() const override {
     imlsdk::ModelInfo i;
     i.family = imlsdk::ModelFamily::Seq2SeqLM;
