@@ -290,28 +290,31 @@ Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Mode
   return w;
 }
 
-void calibrate(Workload& w, double min_seconds) {
+void calibrate(Workload& w, double min_seconds, int min_calls) {
   w.call();  // warm-up: allocator, thread pools, first touch of the weights
   const auto t0 = Clock::now();
   w.call();
   const double t = std::chrono::duration<double>(Clock::now() - t0).count();
-  w.calls_per_rep = std::max(1, static_cast<int>(std::ceil(min_seconds / std::max(t, 1e-6))));
+  w.calls_per_rep = std::max({1, min_calls, static_cast<int>(std::ceil(min_seconds / std::max(t, 1e-6)))});
 }
 
+// The repetition's rate is the work of one call over the median call time, and each phase the
+// median over the calls: the statistic the peer reports for its steps (bench_hf_train.py).
 void measure_once(Workload& w, const std::string& setup, bool record_phases) {
-  PhaseTimes phase_sum{};
-  const auto t0 = Clock::now();
+  std::vector<double> seconds;
+  std::array<std::vector<double>, kPhases> phase_seconds;
   for (int i = 0; i < w.calls_per_rep; ++i) {
+    const auto t0 = Clock::now();
     w.call();
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     if (w.rig)
-      for (int p = 0; p < kPhases; ++p) phase_sum[p] += w.rig->last_phases()[p];
+      for (int p = 0; p < kPhases; ++p) phase_seconds[p].push_back(w.rig->last_phases()[p]);
   }
-  const double per_call =
-      std::chrono::duration<double>(Clock::now() - t0).count() / w.calls_per_rep;
-  w.rates[setup].push_back(w.work_per_call / per_call);
+  w.rates[setup].push_back(w.work_per_call / median(seconds));
   if (w.rig && record_phases) {
-    for (auto& p : phase_sum) p /= w.calls_per_rep;
-    w.phases.push_back(phase_sum);
+    PhaseTimes phases{};
+    for (int p = 0; p < kPhases; ++p) phases[p] = median(phase_seconds[p]);
+    w.phases.push_back(phases);
   }
 }
 

@@ -79,7 +79,7 @@ struct Workload {
   std::shared_ptr<TrainRig> rig;       // training workloads: for the phase breakdown
   int64_t flop_params = 0;             // model workloads: parameters counted for MFU
   double model_gflop = 0;              // model FLOPs per call: 6N per trained token, 2N per forward token
-  int calls_per_rep = 1;               // calibrated: one repetition lasts at least a set time
+  int calls_per_rep = 1;               // calibrated: at least a set time and a set number of calls
   std::map<std::string, std::vector<double>> rates;  // set-up label -> rate of each repetition
   std::vector<PhaseTimes> phases;                    // per repetition, under the reference set-up
 
@@ -93,9 +93,11 @@ Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> 
 Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Model> model,
                            int64_t prompts, int64_t prompt_len, int64_t new_tokens);
 
-// Warms `w` up, then sets calls_per_rep so that one repetition lasts >= min_seconds.
-void calibrate(Workload& w, double min_seconds);
-// Times one repetition and records its rate under `setup` (and the phases, if asked).
+// Warms `w` up, then sets calls_per_rep so that one repetition lasts >= min_seconds and makes
+// at least min_calls calls.
+void calibrate(Workload& w, double min_seconds, int min_calls = 1);
+// Times one repetition, call by call, and records its rate under `setup` (the work of one call
+// over the median call time) and, if asked, each phase's median over the calls.
 void measure_once(Workload& w, const std::string& setup, bool record_phases);
 
 }  // namespace bench
