@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "errors.hpp"
 #include "plugin_registry.hpp"
+#include "scratch.hpp"
 
 using namespace imlcore;
 namespace fs = std::filesystem;
@@ -45,7 +46,7 @@ class ConfigTest : public ::testing::Test {
   static void TearDownTestSuite() { delete reg_; }
 
   std::string write(const std::string& text) {
-    const fs::path dir = fs::temp_directory_path() / "imltest_config";
+    const fs::path dir = imltest::scratch_root() / "config";
     fs::create_directories(dir);
     const std::string path = (dir / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".yaml")).string();
     std::ofstream(path) << text;

@@ -5,6 +5,7 @@
 
 #include "errors.hpp"
 #include "plugin_registry.hpp"
+#include "scratch.hpp"
 
 using namespace imlcore;
 
@@ -55,8 +56,7 @@ TEST(Loader, RefusesAModuleWithoutEntryPoint) {
 }
 
 TEST(Loader, RefusesANonPluginFile) {
-  const auto dir = std::filesystem::temp_directory_path() / "imltest_loader";
-  std::filesystem::create_directories(dir);
+  const auto dir = imltest::scratch_dir("loader");
   const std::string path = (dir / "imlplugin_garbage.so").string();
   std::ofstream(path) << "this is not a shared library, just a text file that is long enough to hold an ELF header";
   const std::string msg = refusal(path);
@@ -80,12 +80,7 @@ TEST(Loader, RegistrySuggestsCloseNames) {
 
 namespace {
 
-std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("imltest_loader_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+std::filesystem::path scratch_dir(const std::string& name) { return imltest::scratch_dir("loader_" + name); }
 
 // The first `bytes` bytes of a real plugin, saved as `path`.
 void truncated_copy(const std::string& path, size_t bytes) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "imlsdk/data.hpp"
+#include "scratch.hpp"
 #include "test_plugins.hpp"
 
 namespace mnist_grid_test {
@@ -20,11 +21,10 @@ using imlsdk::Json;
 inline std::string idx_dir(const std::string& fixture, const std::string& name) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(fixture)) return "";
-  // One folder per process: ctest -j runs the suite's tests as separate processes side by side,
-  // and each one's set-up empties its folder (a shared one vanished under another test in CI).
-  const fs::path d = fs::temp_directory_path() / ("imltest_mnist_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
+  // One folder per process (scratch.hpp): ctest -j runs the suite's tests as separate processes
+  // side by side, and each one's set-up empties its folder (a shared one vanished under another
+  // test in CI).
+  const fs::path d = imltest::scratch_dir("mnist_" + name);
   for (const char* split : {"train", "t10k"}) {
     fs::create_symlink(fs::path(fixture) / "t10k-images-idx3-ubyte.gz", d / (std::string(split) + "-images-idx3-ubyte.gz"));
     fs::create_symlink(fs::path(fixture) / "t10k-labels-idx1-ubyte.gz", d / (std::string(split) + "-labels-idx1-ubyte.gz"));

@@ -17,6 +17,7 @@
 #include "mnist_grid_harness.hpp"
 #include "mnist_io.hpp"
 #include "require_fixture.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
 using imlsdk::Json;
@@ -26,12 +27,7 @@ namespace {
 
 std::string fixture() { return imltest::fixture_dir("mnist"); }
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("imltest_mnist_grid_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("mnist_grid_" + name); }
 
 void write_bytes(const fs::path& p, const std::vector<uint8_t>& b) {
   std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));

@@ -13,6 +13,7 @@
 
 #include "mnist_grid_harness.hpp"
 #include "require_fixture.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -35,12 +36,7 @@ Result run(const std::string& args) {
   return r;
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("imltest_mnist_e2e_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("mnist_e2e_" + name); }
 
 std::vector<Json> read_jsonl(const fs::path& p) {
   std::ifstream in(p);

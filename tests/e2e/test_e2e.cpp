@@ -28,7 +28,7 @@ namespace {
 using Result = imltest::RunResult;
 Result run(const std::string& args) { return imltest::run_imlhost(args); }
 using imltest::slurp;
-fs::path scratch(const std::string& name) { return imltest::scratch_dir("imltest_e2e_" + name); }
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("e2e_" + name); }
 
 const std::string kTiny = std::string(IMLTEST_E2E_DIR) + "/tiny.yaml";
 

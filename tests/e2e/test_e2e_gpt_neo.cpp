@@ -26,7 +26,7 @@ namespace {
 using Result = imltest::RunResult;
 Result run(const std::string& args) { return imltest::run_imlhost(args); }
 using imltest::slurp;
-fs::path scratch(const std::string& name) { return imltest::scratch_dir("imltest_e2e_gpt_neo_" + name); }
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("e2e_gpt_neo_" + name); }
 
 std::vector<Json> metric_lines(const fs::path& file) {
   std::vector<Json> out;

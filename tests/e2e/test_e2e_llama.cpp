@@ -27,7 +27,7 @@ namespace {
 using Result = imltest::RunResult;
 Result run(const std::string& args) { return imltest::run_imlhost(args); }
 using imltest::slurp;
-fs::path scratch(const std::string& name) { return imltest::scratch_dir("imltest_e2e_llama_" + name); }
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("e2e_llama_" + name); }
 
 const std::string kTinyLlama = std::string(IMLTEST_E2E_DIR) + "/tiny_llama.yaml";
 

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scratch.hpp"
+
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -47,12 +49,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("imltest_kill_resume_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("kill_resume_" + name); }
 
 const std::string kConfig = std::string(IMLTEST_E2E_DIR) + "/kill_resume.yaml";
 

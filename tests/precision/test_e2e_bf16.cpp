@@ -24,7 +24,7 @@ namespace {
 using Result = imltest::RunResult;
 Result run(const std::string& args) { return imltest::run_imlhost(args); }
 using imltest::slurp;
-fs::path scratch(const std::string& name) { return imltest::scratch_dir("imltest_bf16_" + name); }
+fs::path scratch(const std::string& name) { return imltest::scratch_dir("bf16_" + name); }
 
 // One seed, one Stage-2 seed, three Stage-1 epochs: a few seconds.
 const std::string kTiny = std::string(IMLTEST_E2E_DIR) + "/tiny.yaml experiment.seeds=1 experiment.stage2_seeds=1 "

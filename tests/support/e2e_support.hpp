@@ -1,5 +1,5 @@
 // Test helper for end-to-end tests: run the imlhost executable (IMLHOST_EXE, defined by the build)
-// and capture its exit code and output, read a whole file, and make an empty scratch folder.
+// and capture its exit code and output, and read a whole file; scratch folders: scratch.hpp.
 #pragma once
 #include <sys/wait.h>
 
@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "scratch.hpp"
 
 #ifndef IMLHOST_EXE
 #error "IMLHOST_EXE must be defined by the build"
@@ -39,14 +41,6 @@ inline std::string slurp(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// <temp>/<name>, emptied and created.
-inline std::filesystem::path scratch_dir(const std::string& name) {
-  const std::filesystem::path d = std::filesystem::temp_directory_path() / name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
 }
 
 }  // namespace imltest
