@@ -140,6 +140,19 @@ int run_env_study(const Options& opt) {
 
 // The peer's invocation for each workload that has one (same shapes as imlhost's). Under --quick
 // only the small shape at V134, with 3 steps: a smoke test of the plumbing, not a figure.
+// The peer's small-shape training workloads (V134 and V2100).
+bool small_reference_shape(const bench::Workload& w) {
+  return w.id == "train_hf-small-v134" || w.id == "train_hf-small-v2100";
+}
+
+// How many steps (generations) the peer measures per invocation of `w`; imlhost's repetitions
+// make at least as many calls.
+int peer_steps_of(const bench::Workload& w, const Options& opt) {
+  if (w.kind == "generate") return 3;
+  if (small_reference_shape(w)) return opt.quick ? 3 : 20;
+  return opt.peer_steps;
+}
+
 bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
   bench::Peer peer;
   if (!opt.peer) {
@@ -163,19 +176,16 @@ bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
     p.flop_params = w.flop_params;
     if (w.id == "train_70M") {
       p.args = train;
-      p.args.insert(p.args.end(), {"--config", "pythia70m", "--steps", n(opt.peer_steps),
+      p.args.insert(p.args.end(), {"--config", "pythia70m", "--steps", n(peer_steps_of(w, opt)),
                                    "--warmup", "2"});
-    } else if (w.id == "train_hf-small-v134" || w.id == "train_hf-small-v2100") {
+    } else if (small_reference_shape(w)) {
       p.args = train;
       p.args.insert(p.args.end(), {"--config", "small", "--vocab",
                                    w.id == "train_hf-small-v134" ? "134" : "2100"});
-      if (opt.quick)
-        p.args.insert(p.args.end(), {"--steps", "3", "--warmup", "1"});
-      else
-        p.args.insert(p.args.end(), {"--steps", "20", "--warmup", "3"});
+      p.args.insert(p.args.end(), {"--steps", n(peer_steps_of(w, opt)), "--warmup", opt.quick ? "1" : "3"});
     } else if (w.id == "generate_70M") {
       p.args = {"gen", "--config", "pythia70m", "--batch", n(kPrompts), "--prompt-len",
-                n(kPromptLen), "--new-tokens", n(kNewTokens), "--reps", "3", "--warmup", "1"};
+                n(kPromptLen), "--new-tokens", n(kNewTokens), "--reps", n(peer_steps_of(w, opt)), "--warmup", "1"};
     } else {
       continue;
     }
@@ -298,12 +308,8 @@ int main(int argc, char** argv) try {
   setups[0].apply(blas);
   // At least as many calls per repetition as the peer measures steps per invocation, so that
   // both sides report the median of as many steps (one 70M step alone is a noisy sample).
-  auto min_calls = [&](const bench::Workload& w) {
-    if (opt.quick || w.kind == "gemm") return 1;
-    if (w.kind == "generate") return 3;
-    return w.id == "train_hf-small-v134" || w.id == "train_hf-small-v2100" ? 20 : opt.peer_steps;
-  };
-  for (auto& w : work) bench::calibrate(w, opt.quick ? 0.2 : 0.6, min_calls(w));
+  for (auto& w : work)
+    bench::calibrate(w, opt.quick ? 0.2 : 0.6, opt.quick || w.kind == "gemm" ? 1 : peer_steps_of(w, opt));
   bool peer_ran = false;
   for (int rep = 0; rep < opt.reps; ++rep) {
     for (auto& w : work) {
