@@ -357,6 +357,9 @@ struct HfBpeTokenizer::Impl {
   }
 };
 
+// How many ids below the largest may name no token (HF numbers its vocabularies densely).
+constexpr int64_t kMaxUnusedIds = 1 << 16;
+
 void HfBpeTokenizer::Impl::load(const json& j) {
   if (!j.is_object()) fail("malformed tokenizer.json (not a JSON object)");
   if (!j.contains("model")) fail("malformed tokenizer.json (no 'model')");
@@ -372,6 +375,13 @@ void HfBpeTokenizer::Impl::load(const json& j) {
   int64_t size = 0;
   for (const auto& [token, id] : vocab) size = std::max<int64_t>(size, id + 1);
   for (const auto& t : added) size = std::max<int64_t>(size, t.id + 1);
+  // Real vocabularies number their tokens 0..n-1 (added tokens may leave a few holes); an id far
+  // past the ids the file defines would make this table gigabytes for a few kilobytes of file.
+  const int64_t defined = static_cast<int64_t>(vocab.size() + added.size());
+  if (size > defined + kMaxUnusedIds)
+    fail("malformed tokenizer.json (token id " + std::to_string(size - 1) + " is far past the " +
+         std::to_string(defined) + " tokens the file defines; at most " + std::to_string(kMaxUnusedIds) +
+         " ids may name no token)");
   id_bytes.assign(static_cast<size_t>(size), std::string());
   id_known.assign(static_cast<size_t>(size), 0);
   for (const auto& [token, id] : vocab) {

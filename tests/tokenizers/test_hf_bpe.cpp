@@ -277,6 +277,18 @@ TEST(HfBpeTiny, BadFilesNameTheFileAndTheProblem) {
   j = tiny_tokenizer();
   j["added_tokens"][0]["id"] = "zero";
   expect_error(j, {"malformed tokenizer.json"});
+  // An id far past the ids the file defines: a few kilobytes that would ask for a table of
+  // gigabytes (found by fuzz_hf_tokenizer). A few thousand unused ids still load.
+  j = tiny_tokenizer();
+  j["added_tokens"][0]["id"] = 182222222;
+  expect_error(j, {"token id 182222222 is far past the", "at most 65536 ids may name no token"});
+  j = tiny_tokenizer();
+  j["model"]["vocab"].begin().value() = 2000000000;
+  expect_error(j, {"token id 2000000000 is far past the"});
+  j = tiny_tokenizer();
+  j["added_tokens"][0]["id"] = 5000;
+  write_tokenizer(dir, j);
+  EXPECT_NO_THROW(HfBpeTokenizer t(path));
 
   // Truncated JSON.
   const std::string full = tiny_tokenizer().dump();
