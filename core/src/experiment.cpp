@@ -486,9 +486,9 @@ Json plugin_versions(const Config& cfg, const PluginRegistry& reg) {
 
 void run_experiment(const Config& cfg, const PluginRegistry& reg) {
   const Plugins plugins = resolve_plugins(cfg, reg);
+  const c10::Device device = parse_device(cfg.experiment.device);  // before minutes of data loading
   const auto data = load_dataset(cfg, plugins);  // once for every seed
   auto analyses = preflight(cfg, plugins, *data);  // refuse bad input before anything is written
-  const c10::Device device = parse_device(cfg.experiment.device);
   const std::string threads = configure_threads(cfg.experiment.threads, cfg.experiment.torch_threads);
   std::vector<bool> has_state;
   for (const auto& a : cfg.analyses) {
@@ -534,9 +534,9 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
 
 void validate_experiment(const Config& cfg, const PluginRegistry& reg) {
   const Plugins plugins = resolve_plugins(cfg, reg);
+  (void)parse_device(cfg.experiment.device);  // as a run does, first: 'cuda' needs a CUDA LibTorch
   const auto data = load_dataset(cfg, plugins);
   preflight(cfg, plugins, *data);
-  (void)parse_device(cfg.experiment.device);  // as a run would: 'cuda' needs a CUDA LibTorch
 }
 
 }  // namespace imlcore

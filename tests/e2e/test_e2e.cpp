@@ -377,12 +377,16 @@ TEST(EndToEnd, ValidatePluginsAndData) {
   EXPECT_EQ(v.code, 0) << v.output;
   EXPECT_NE(v.output.find("ok"), std::string::npos);
 
-  // validate checks the device as a run would: without a CUDA LibTorch (CI), 'cuda' is refused.
-  const Result cuda = run("validate " + kTiny + " experiment.device=cuda");
-  if (cuda.code != 0) {
+  // validate checks the device as a run does, before it loads any data: without a CUDA LibTorch
+  // (CI), 'cuda' is refused, even where the data would fail too (a missing file, found only by
+  // loading it).
+  const std::string trex = std::string(IMLTEST_E2E_DIR) + "/tiny_trex.yaml";
+  for (const std::string& args : {kTiny, trex + " data.path=/nonexistent/lama.jsonl"}) {
+    const Result cuda = run("validate " + args + " experiment.device=cuda");
+    if (args == kTiny && cuda.code == 0) break;  // a CUDA LibTorch with a GPU
     EXPECT_EQ(cuda.code, 2) << cuda.output;
     EXPECT_NE(cuda.output.find("experiment.device: 'cuda' requested but this LibTorch has no CUDA device"), std::string::npos)
-        << cuda.output;
+        << args << "\n" << cuda.output;
   }
 
   const Result p = run("plugins");
