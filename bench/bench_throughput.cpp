@@ -138,8 +138,6 @@ int run_env_study(const Options& opt) {
   return 0;
 }
 
-// The peer's invocation for each workload that has one (same shapes as imlhost's). Under --quick
-// only the small shape at V134, with 3 steps: a smoke test of the plumbing, not a figure.
 // The peer's small-shape training workloads (V134 and V2100).
 bool small_reference_shape(const bench::Workload& w) {
   return w.id == "train_hf-small-v134" || w.id == "train_hf-small-v2100";
@@ -153,6 +151,8 @@ int peer_steps_of(const bench::Workload& w, const Options& opt) {
   return opt.peer_steps;
 }
 
+// The peer's invocation for each workload that has one (same shapes as imlhost's). Under --quick
+// only the small shape at V134, with 3 steps: a smoke test of the plumbing, not a figure.
 bench::Peer make_peer(const Options& opt, const std::vector<Workload>& work) {
   bench::Peer peer;
   if (!opt.peer) {
