@@ -422,5 +422,60 @@ TEST(Adafactor, UpdatesSideBySideEqualOneAtATime) {
 
 TEST(Adafactor, RejectsAnUnknownKernel) {
   at::Tensor p = optest::leaf(at::randn({2, 2}));
-  EXPECT_THROW(optest::make("adafactor", {{"p", p}}, {{"kernel", "fast"}}), std::invalid_argument);
+  for (const char* kernel : {"fast", "fused", "fused-sse9", "Fused-avx2"})
+    EXPECT_THROW(optest::make("adafactor", {{"p", p}}, {{"kernel", kernel}}), std::invalid_argument) << kernel;
+}
+
+// The fused kernel's row pass compiled for AVX2 and AVX-512 (the kernel 'auto' takes the widest
+// this CPU runs) gives the generic build's bits: parameters and second moments, over steps with
+// zero rows, an underflowing row, rows whose length is no multiple of the vector width, weight
+// decay and a 3-D parameter. Each version this CPU lacks is refused at creation instead.
+TEST(Adafactor, FusedKernelVersionsGiveTheSameBits) {
+  const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {37, 45}, {1100, 256}, {5, 1}};
+  auto run = [&](const std::string& kernel, double weight_decay) {
+    at::manual_seed(29);
+    std::vector<at::Tensor> params;
+    imlsdk::NamedTensors named;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      params.push_back(optest::leaf(at::randn(shapes[i])));
+      named.emplace_back("p" + std::to_string(i), params.back());
+    }
+    auto opt = optest::make("adafactor", named, {{"kernel", kernel}, {"weight_decay", weight_decay}});
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        at::Tensor g = at::randn(shapes[i]) * std::pow(10.0, static_cast<double>(i) - 2.0);
+        if (shapes[i][0] == 64) {
+          g.narrow(0, 0, 50).zero_();
+          g[3] = at::randn({48});
+          g[7].fill_(1e-25f);
+        }
+        if (shapes[i][0] == 1100) g.narrow(0, 100, 700).zero_();
+        optest::set_grad(params[i], g);
+      }
+      opt->step(1e-2);
+    }
+    std::vector<at::Tensor> out;
+    for (const auto& p : params) out.push_back(p.detach().clone());
+    for (const auto& [key, t] : opt->state()) out.push_back(t);
+    return out;
+  };
+  for (const double wd : {0.0, 0.1}) {
+    const auto generic = run("fused-generic", wd);
+    int compared = 0;
+    for (const std::string kernel : {"fused-avx2", "fused-avx512", "auto"}) {
+      std::vector<at::Tensor> got;
+      try {
+        got = run(kernel, wd);
+      } catch (const std::invalid_argument& e) {
+        EXPECT_NE(kernel, "auto") << e.what();
+        EXPECT_NE(std::string(e.what()).find("lacks"), std::string::npos) << e.what();
+        continue;
+      }
+      ++compared;
+      ASSERT_EQ(got.size(), generic.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(got[i].equal(generic[i])) << kernel << " tensor " << i << " weight decay " << wd;
+    }
+    EXPECT_GE(compared, 1);
+  }
 }

@@ -18,6 +18,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -46,6 +47,7 @@ struct AdafactorOptions {
   bool relative_step = false;
   bool warmup_init = false;
   bool fused = true;  // kernel auto: the fused CPU update where it applies
+  int isa = 0;        // the fused kernel's row pass: 0 generic, 1 AVX2, 2 AVX-512 (kIsaNames)
 };
 
 // Per-parameter state, named as in HF's optimizer state dict.
@@ -91,8 +93,14 @@ at::ScalarType compute_dtype(at::ScalarType t) {
 // every run.
 constexpr int kLanes = 16;
 
+#if defined(__GNUC__)
+#define IMLSDK_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define IMLSDK_ALWAYS_INLINE
+#endif
+
 template <typename T>
-T lane_sum(const T (&v)[kLanes]) {
+IMLSDK_ALWAYS_INLINE inline T lane_sum(const T (&v)[kLanes]) {
   T s[kLanes / 2];
   for (int l = 0; l < kLanes / 2; ++l) s[l] = v[l] + v[l + kLanes / 2];
   for (int w = kLanes / 4; w >= 1; w /= 2)
@@ -102,7 +110,7 @@ T lane_sum(const T (&v)[kLanes]) {
 
 // Row i's sum in kLanes lanes (the vectorizable form of lane_sum's order).
 template <typename T>
-T lane_row_sum(const T* x, int64_t n) {
+IMLSDK_ALWAYS_INLINE inline T lane_row_sum(const T* x, int64_t n) {
   T acc[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
@@ -113,7 +121,7 @@ T lane_row_sum(const T* x, int64_t n) {
 
 // q_j = x_j^2; whether any x_j is not 0 (NaN counts as not 0).
 template <typename T>
-bool square_any_nonzero(const T* x, T* q, int64_t n) {
+IMLSDK_ALWAYS_INLINE inline bool square_any_nonzero(const T* x, T* q, int64_t n) {
   unsigned any = 0;
   for (int64_t j = 0; j < n; ++j) {
     q[j] = x[j] * x[j];
@@ -135,8 +143,76 @@ struct FusedApply {
   std::function<void(int64_t, int64_t)> run_rows;  // pass 2 on rows [begin, end)
 };
 
+// Pass 1 over the rows of one matrix gm [R, C]: the decayed row moments, each row's kind of work,
+// and the column sums of g^2 and of g^2 / row moment (in double); returns the rows' moments
+// summed. Compiled a second time for AVX2 and for AVX-512 (this file is built with
+// -ffp-contract=off and the sums keep their lane order, so every version gives the same bits).
 template <typename T>
-FusedApply factored_moments(const T* g, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
+IMLSDK_ALWAYS_INLINE inline double row_moments_any(const T* __restrict gm, T* __restrict rowm, int64_t R, int64_t C,
+                                                   T b, T a, double eps1, bool decays, char* __restrict work,
+                                                   double* __restrict colsum, double* __restrict weighted,
+                                                   T* __restrict tmp) {
+  double row_total = 0;
+  for (int64_t i = 0; i < R; ++i) {
+    const T* gi = gm + i * C;
+    // NaN/inf rows count as nonzero (and spread as in the reference); underflowing g^2 too.
+    const bool nonzero = square_any_nonzero(gi, tmp, C);
+    // An all-zero row's squares are all +0: it adds nothing to the sums, and its update is 0.
+    const T acc = nonzero ? lane_row_sum(tmp, C) : T(0);
+    const T mean = static_cast<T>(static_cast<double>(acc) / C + eps1);
+    rowm[i] = rowm[i] * b + a * mean;
+    row_total += rowm[i];
+    work[i] = nonzero ? 2 : decays ? 1 : 0;
+    if (!nonzero) continue;
+    const double w = 1.0 / static_cast<double>(rowm[i]);
+    for (int64_t c = 0; c < C; ++c) {
+      colsum[c] += tmp[c];
+      weighted[c] += w * tmp[c];
+    }
+  }
+  return row_total;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+template <typename T>
+__attribute__((target("avx2"))) double row_moments_avx2(const T* gm, T* rowm, int64_t R, int64_t C, T b, T a,
+                                                        double eps1, bool decays, char* work, double* colsum,
+                                                        double* weighted, T* tmp) {
+  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+}
+template <typename T>
+__attribute__((target("avx512f"))) double row_moments_avx512(const T* gm, T* rowm, int64_t R, int64_t C, T b, T a,
+                                                             double eps1, bool decays, char* work, double* colsum,
+                                                             double* weighted, T* tmp) {
+  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+}
+#endif
+
+// The row pass's versions, by AdafactorOptions::isa; the best one this CPU runs (auto).
+const char* const kIsaNames[] = {"generic", "avx2", "avx512"};
+
+bool isa_supported(int isa) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (isa == 2) return __builtin_cpu_supports("avx512f");
+  if (isa == 1) return __builtin_cpu_supports("avx2");
+#endif
+  return isa == 0;
+}
+
+int best_isa() { return isa_supported(2) ? 2 : isa_supported(1) ? 1 : 0; }
+
+template <typename T>
+double row_moments(int isa, const T* gm, T* rowm, int64_t R, int64_t C, T b, T a, double eps1, bool decays,
+                   char* work, double* colsum, double* weighted, T* tmp) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (isa == 2) return row_moments_avx512(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+  if (isa == 1) return row_moments_avx2(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+#endif
+  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+}
+
+template <typename T>
+FusedApply factored_moments(int isa, const T* g, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
                             double beta2t, double eps1, double clip_threshold, double size,
                             double weight_decay) {
   std::vector<double> colsum(static_cast<size_t>(C)), weighted(static_cast<size_t>(C));
@@ -156,24 +232,9 @@ FusedApply factored_moments(const T* g, T* p, T* row, T* col, int64_t mats, int6
     T* colm = col + m * C;
     std::fill(colsum.begin(), colsum.end(), 0.0);
     std::fill(weighted.begin(), weighted.end(), 0.0);
-    double row_total = 0;
-    for (int64_t i = 0; i < R; ++i) {
-      const T* gi = gm + i * C;
-      // NaN/inf rows count as nonzero (and spread as in the reference); underflowing g^2 too.
-      const bool nonzero = square_any_nonzero(gi, tmp.data(), C);
-      // An all-zero row's squares are all +0: it adds nothing to the sums, and its update is 0.
-      const T acc = nonzero ? lane_row_sum(tmp.data(), C) : T(0);
-      const T mean = static_cast<T>(static_cast<double>(acc) / C + eps1);
-      rowm[i] = rowm[i] * b + a * mean;
-      row_total += rowm[i];
-      out.work[static_cast<size_t>(m * R + i)] = nonzero ? 2 : weight_decay != 0 ? 1 : 0;
-      if (!nonzero) continue;
-      const double w = 1.0 / static_cast<double>(rowm[i]);
-      for (int64_t c = 0; c < C; ++c) {
-        colsum[c] += tmp[c];
-        weighted[c] += w * tmp[c];
-      }
-    }
+    const double row_total =
+        row_moments(isa, gm, rowm, R, C, b, a, eps1, weight_decay != 0, out.work.data() + m * R, colsum.data(),
+                    weighted.data(), tmp.data());
     const double row_mean = row_total / R;
     for (int64_t i = 0; i < R; ++i)
       r[static_cast<size_t>(m * R + i)] = 1.0 / std::sqrt(static_cast<double>(rowm[i]) / row_mean);
@@ -373,7 +434,7 @@ class Adafactor : public imlsdk::Optimizer {
       if (grad.numel() == 0) return {};
       FusedApply out;
       AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "adafactor_fused", [&] {
-        out = factored_moments<scalar_t>(grad.data_ptr<scalar_t>(), s.param.data_ptr<scalar_t>(),
+        out = factored_moments<scalar_t>(opt_.isa, grad.data_ptr<scalar_t>(), s.param.data_ptr<scalar_t>(),
                                          s.exp_avg_sq_row.data_ptr<scalar_t>(),
                                          s.exp_avg_sq_col.data_ptr<scalar_t>(), mats, R, C, beta2t,
                                          opt_.eps1, opt_.clip_threshold, size, opt_.weight_decay);
@@ -430,7 +491,9 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
         {"warmup_init", ParamType::Bool, false,
          "with relative_step: min(1e-6*step, 1/sqrt(step)) (needs relative_step)"},
         {"kernel", ParamType::String, "auto",
-         "auto: fused 2-pass CPU update for matrices where it applies; reference: HF's ATen expressions"},
+         "auto: fused 2-pass CPU update for matrices where it applies, its row pass in the widest vectors this "
+         "CPU has; reference: HF's ATen expressions; fused-generic, fused-avx2, fused-avx512: the fused update "
+         "with that row pass (the same bits as auto; for tests, refused where the CPU lacks it)"},
     };
   }
 
@@ -448,9 +511,20 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
     o.relative_step = params.at("relative_step").get<bool>();
     o.warmup_init = params.at("warmup_init").get<bool>();
     const std::string kernel = params.at("kernel").get<std::string>();
-    if (kernel != "auto" && kernel != "reference")
-      throw std::invalid_argument("adafactor: kernel must be 'auto' or 'reference', got '" + kernel + "'");
-    o.fused = kernel == "auto";
+    o.fused = kernel != "reference";
+    o.isa = best_isa();
+    if (kernel != "auto" && kernel != "reference") {
+      int isa = -1;
+      for (int i = 0; i < 3; ++i)
+        if (kernel == std::string("fused-") + kIsaNames[i]) isa = i;
+      if (isa < 0)
+        throw std::invalid_argument("adafactor: kernel must be 'auto', 'reference', 'fused-generic', 'fused-avx2' "
+                                    "or 'fused-avx512', got '" + kernel + "'");
+      if (!isa_supported(isa))
+        throw std::invalid_argument("adafactor: kernel '" + kernel + "': this CPU (or this build) lacks " +
+                                    kIsaNames[isa]);
+      o.isa = isa;
+    }
 
     if (!(o.eps1 >= 0)) throw std::invalid_argument("adafactor: eps1 must be >= 0");
     if (!(o.eps2 >= 0)) throw std::invalid_argument("adafactor: eps2 must be >= 0");
