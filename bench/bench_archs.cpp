@@ -4,7 +4,7 @@
 //
 //   bench_archs [--reps N] [--only ARCH]
 //
-// Training step = the host trainer's: forward -> loss -> backward -> clip_grad_norm(1) ->
+// Training step = the host trainer's: forward -> loss -> backward -> clipping to norm 1 ->
 // Adafactor (plugin defaults) -> drop gradients. Causal LMs: B 32 x T 48 random tokens (as
 // bench_throughput). T5: B 32, encoder 32 + decoder 16 tokens (a question and its answer).
 // Model FLOPs: 6 x (GEMM parameters a token passes through) per trained token; encoder tokens
@@ -24,6 +24,7 @@
 #include "imlsdk/model.hpp"
 #include "imlsdk/optimizer.hpp"
 #include "plugin_registry.hpp"
+#include "trainer.hpp"
 #include "workloads.hpp"
 
 using imlsdk::Json;
@@ -98,6 +99,8 @@ int main(int argc, char** argv) try {
   const std::string threads = imlcore::configure_threads(0);
   imlcore::PluginRegistry registry;  // outlives every model (keeps the libraries loaded)
   const auto adafactor = registry.get_as<imlsdk::OptimizerPlugin>("adafactor");
+  // Clipping as the trainer does it: folded into Adafactor's step where its plugin has SDK 2.9.
+  const bool scaled_step = imlcore::sdk_at_least(registry.get(imlsdk::Kind::Optimizer, "adafactor"), 2, 9);
 
   std::vector<bench::Workload> work;
   work.push_back(bench::gemm_workload(2048));
@@ -160,7 +163,7 @@ int main(int argc, char** argv) try {
     train.unit = "tok/s";
     train.work_per_call = tokens;
     train.model_gflop = gflop;
-    train.call = [model, opt, params, in, labels, seq2seq]() mutable {
+    train.call = [model, opt, params, in, labels, seq2seq, scaled_step]() mutable {
       model->train();
       // The host trainer's loss: from the head's input where the head is a linear map (every
       // model here since t5 has one), without [B, T, V] logits; else from the logits.
@@ -175,8 +178,7 @@ int main(int argc, char** argv) try {
       }
       loss.backward();
       (void)loss.item<double>();
-      imlsdk::clip_grad_norm(params, 1.0, 2.0);
-      opt->step(5e-5);
+      imlcore::step_with_factor(*opt, scaled_step, params, imlcore::clip_factor_for(params, 1.0, nullptr), 5e-5);
       for (auto& p : params) p.mutable_grad().reset();
     };
     row.train = work.size();

@@ -117,9 +117,9 @@ std::shared_ptr<imlsdk::Model> build_model(const imlsdk::ModelPlugin& pythia,
 const std::array<const char*, kPhases> kPhaseNames = {"forward", "loss",      "backward",
                                                       "clip",    "optimizer", "zero grads"};
 
-TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model,
-                   const imlsdk::OptimizerPlugin& adafactor, int64_t batch_size, int64_t seq_len)
-    : model_(std::move(model)) {
+TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model, const imlsdk::OptimizerPlugin& adafactor, bool scaled_step,
+                   int64_t batch_size, int64_t seq_len)
+    : model_(std::move(model)), scaled_step_(scaled_step) {
   imlsdk::NamedTensors named;
   for (auto& kv : model_->named_parameters()) {
     params_.push_back(kv.value());
@@ -138,14 +138,15 @@ void TrainRig::step() {
     phases_[phase] = std::chrono::duration<double>(now - t).count();
     t = now;
   };
-  if (current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream) {
+  const bool parts = current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream;
+  if (parts) {
     step_side_by_side(mark);
   } else {
     forward_backward(mark);
   }
-  imlsdk::clip_grad_norm(params_, /*max_norm=*/1.0, 2.0);
+  const double factor = imlcore::clip_factor_for(params_, /*max_norm=*/1.0, parts ? &sumsq_ : nullptr);
   mark(3);
-  optimizer_->step(/*lr=*/5e-5);
+  imlcore::step_with_factor(*optimizer_, scaled_step_, params_, factor, /*lr=*/5e-5);
   mark(4);
   for (auto& p : params_) p.mutable_grad().reset();
   mark(5);
@@ -207,7 +208,7 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
       grads[p] = torch::autograd::grad({scaled}, params_, {}, false, false, true);
     });
   imlsdk::run_side_by_side(jobs);
-  imlcore::add_part_gradients(params_, grads);
+  imlcore::add_part_gradients(params_, grads, &sumsq_);
   mark(2);
 }
 
@@ -232,7 +233,7 @@ Workload gemm_workload(int64_t n) {
 }
 
 Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> model,
-                        const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq) {
+                        const imlsdk::OptimizerPlugin& adafactor, bool scaled_step, int64_t batch, int64_t seq) {
   Workload w;
   w.id = "train_" + name;
   w.kind = "train";
@@ -241,7 +242,7 @@ Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> 
   w.work_per_call = static_cast<double>(batch * seq);
   w.flop_params = model->info().flop_params;
   w.model_gflop = 6.0 * w.flop_params * batch * seq / 1e9;
-  w.rig = std::make_shared<TrainRig>(std::move(model), adafactor, batch, seq);
+  w.rig = std::make_shared<TrainRig>(std::move(model), adafactor, scaled_step, batch, seq);
   w.call = [rig = w.rig]() { rig->step(); };
   return w;
 }

@@ -48,24 +48,29 @@ using PhaseTimes = std::array<double, kPhases>;  // seconds
 extern const std::array<const char*, kPhases> kPhaseNames;
 
 // One micro-batch per optimizer step, as core/src/trainer.cpp does it: forward -> causal_lm_loss
-// -> backward -> loss.item() -> clip_grad_norm(1.0) -> Adafactor (plugin defaults, lr 5e-5) ->
-// drop the gradients. The batch is random full-length sequences (no padding).
+// -> backward -> loss.item() -> clipping to norm 1.0 -> Adafactor (plugin defaults, lr 5e-5) ->
+// drop the gradients. Clipping as the trainer's: the norm from the parts' sum where the batch is
+// split, the scaling folded into Adafactor's step where `scaled_step` (its plugin built against
+// SDK >= 2.9). The batch is random full-length sequences (no padding).
 class TrainRig {
  public:
-  TrainRig(std::shared_ptr<imlsdk::Model> model, const imlsdk::OptimizerPlugin& adafactor,
+  TrainRig(std::shared_ptr<imlsdk::Model> model, const imlsdk::OptimizerPlugin& adafactor, bool scaled_step,
            int64_t batch_size, int64_t seq_len);
   void step();
   const PhaseTimes& last_phases() const { return phases_; }
 
  private:
   void forward_backward(const std::function<void(int)>& mark);   // one batch
-  void step_side_by_side(const std::function<void(int)>& mark);  // in parts (experiment.streams)
+  // In parts (experiment.streams); the gradients' sums of squares into sumsq_.
+  void step_side_by_side(const std::function<void(int)>& mark);
   // The loss of rows of the batch as the trainer computes it; mark(0) after the forward pass.
   at::Tensor loss_of(const at::Tensor& input_ids, const at::Tensor& attention_mask, const at::Tensor& labels,
                      const std::function<void(int)>& mark);
   std::shared_ptr<imlsdk::Model> model_;
   std::unique_ptr<imlsdk::Optimizer> optimizer_;
+  bool scaled_step_ = false;
   std::vector<at::Tensor> params_;
+  std::vector<double> sumsq_;
   imlsdk::PaddedTokens batch_;
   PhaseTimes phases_{};
 };
@@ -87,8 +92,9 @@ struct Workload {
 };
 
 Workload gemm_workload(int64_t n);  // at::mm of two n x n fp32 matrices
+// scaled_step: as TrainRig's (the adafactor plugin built against SDK >= 2.9).
 Workload train_workload(const std::string& name, std::shared_ptr<imlsdk::Model> model,
-                        const imlsdk::OptimizerPlugin& adafactor, int64_t batch, int64_t seq);
+                        const imlsdk::OptimizerPlugin& adafactor, bool scaled_step, int64_t batch, int64_t seq);
 // imlsdk::greedy_generate on `prompts` random prompts of `prompt_len` tokens, KV cache on.
 Workload generate_workload(const ModelShape& shape, std::shared_ptr<imlsdk::Model> model,
                            int64_t prompts, int64_t prompt_len, int64_t new_tokens);

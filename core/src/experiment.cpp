@@ -63,6 +63,8 @@ struct Shared {
   bool head_loss_api = false;
   // ... and against SDK >= 2.5 (Task::head_rows, Model::forward_head_input_at).
   bool head_rows_api = false;
+  // The optimizer plugin was built against SDK >= 2.9 (Optimizer::step_scaled).
+  bool scaled_step_api = false;
 };
 
 // One Stage-1 seed: its data, model, task and analyses, and the stages it runs.
@@ -185,6 +187,7 @@ class SeedRun {
     run.examples = &examples;
     run.task = task.get();
     run.optimizer = s_.plugins.optimizer.get();
+    run.scaled_step = s_.scaled_step_api;
     run.streams = streams_for(*task, true);
     // The training loss from the head's input where the head is a linear map; bf16 training
     // keeps the logits path, whose head GEMM autocast runs in bf16.
@@ -504,7 +507,8 @@ void run_experiment(const Config& cfg, const PluginRegistry& reg) {
                       sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 4) &&
                           sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 4),
                       sdk_at_least(reg.get(imlsdk::Kind::Task, cfg.task.plugin), 2, 5) &&
-                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 5)};
+                          sdk_at_least(reg.get(imlsdk::Kind::Model, cfg.model.plugin), 2, 5),
+                      sdk_at_least(reg.get(imlsdk::Kind::Optimizer, cfg.optimizer.plugin), 2, 9)};
   spdlog::info("experiment '{}': {} seed(s) x {} stage-2 seed(s), {} stage(s), device {}, threads: {}, CPU GEMMs: {}",
                cfg.experiment.name, cfg.experiment.seeds.size(), cfg.experiment.stage2_seeds.size(), cfg.stages.size(),
                device.str(), threads, imlsdk::gemm_backend());

@@ -44,7 +44,7 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
                               const std::vector<const imlsdk::Example*>& examples,
                               const std::vector<std::vector<std::vector<int64_t>>>& plan, uint64_t seed, int64_t accum,
                               const std::string& precision, const StageRun& run, c10::DeviceType device,
-                              std::vector<at::Tensor>& params) {
+                              std::vector<at::Tensor>& params, std::vector<double>* sumsq) {
   const size_t n = plan.size();
   std::vector<std::vector<imlsdk::Batch>> batches(n);
   imlsdk::Rng rng(seed);  // collate draws from one generator, chunk after chunk
@@ -89,27 +89,11 @@ MicroResult split_micro_batch(imlsdk::Model& model, const imlsdk::Task& task,
     out.loss += scaled_loss[j];
     for (const auto& b : batches[j]) out.units += b.units;
   }
-  add_part_gradients(trainable, grads);
+  add_part_gradients(trainable, grads, sumsq);
   return out;
 }
 
 }  // namespace
-
-void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector<std::vector<at::Tensor>>& grads) {
-  auto add = [&](size_t i) {
-    at::Tensor acc = params[i].grad();
-    for (const auto& part : grads) {
-      if (i >= part.size() || !part[i].defined()) continue;
-      const at::Tensor& g = part[i];
-      if (!acc.defined()) acc = g.is_contiguous() ? g : g.contiguous();
-      else acc.add_(g);
-    }
-    if (acc.defined() && !params[i].grad().defined()) params[i].mutable_grad() = acc;
-  };
-  std::vector<int64_t> sizes;
-  for (const auto& p : params) sizes.push_back(p.numel());
-  imlsdk::for_each_side_by_side(sizes, add, !params.empty() && params[0].device().is_cpu() ? 2 : 1);
-}
 
 double scheduled_lr(const TrainingConfig& t, int64_t step, int64_t total) {
   int64_t warmup = t.warmup_steps > 0 ? t.warmup_steps
@@ -192,6 +176,10 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
     for (int64_t s = epoch == first_epoch ? step % steps_per_epoch : 0; s < steps_per_epoch; ++s) {
       const int64_t first = s * accum, last = std::min(micro_per_epoch, first + accum);
       double step_loss = 0;
+      // Clipping's sums of squares, where the step's last micro-batch is split into parts: taken
+      // while the parts' gradients are added (add_part_gradients), instead of a pass of their own.
+      std::vector<double> sumsq;
+      bool have_sumsq = false;
       for (int64_t m = first; m < last; ++m) {
         const auto examples = imlsdk::example_refs(xs, m * t.batch_size, (m + 1) * t.batch_size);
         std::vector<std::vector<std::vector<int64_t>>> plan;
@@ -201,8 +189,9 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
                                : imlsdk::side_by_side_plan(imlsdk::example_sizes(examples), run.streams,
                                                            imlsdk::kMinRowsPerStream);
         if (plan.size() > 1) {
+          have_sumsq = t.max_grad_norm > 0 && m + 1 == last;
           const MicroResult r = split_micro_batch(model, task, examples, plan, micro_batch_seed(run.batch_seed, epoch, m),
-                                                  accum, t.precision, run, device, params);
+                                                  accum, t.precision, run, device, params, have_sumsq ? &sumsq : nullptr);
           step_loss += r.loss;
           stats.units += r.units;
           continue;
@@ -219,9 +208,11 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run) {
         step_loss += loss.item<double>();
         stats.units += batch.units;
       }
-      if (t.max_grad_norm > 0) imlsdk::clip_grad_norm(params, t.max_grad_norm, 2.0);  // clip
+      const double factor = t.max_grad_norm > 0                                          // clip
+                                ? clip_factor_for(params, t.max_grad_norm, have_sumsq ? &sumsq : nullptr)
+                                : 1.0;
       const double lr = scheduled_lr(t, step, total_steps);
-      optimizer->step(lr);                                                            // step
+      step_with_factor(*optimizer, run.scaled_step, params, factor, lr);               // step
       for (auto& p : params) p.mutable_grad().reset();
       ++step;
 

@@ -42,6 +42,8 @@ struct StageRun {
   const std::vector<imlsdk::Example>* examples = nullptr;  // in training order
   const imlsdk::Task* task = nullptr;
   const imlsdk::OptimizerPlugin* optimizer = nullptr;
+  // The optimizer's plugin was built against SDK >= 2.9: clipping may call Optimizer::step_scaled.
+  bool scaled_step = false;
   uint64_t batch_seed = 0;  // seeds each micro-batch's Rng (online sampling), with epoch and index
   // Parts each micro-batch is split into, computed side by side (experiment.streams; 1 = whole).
   int64_t streams = 1;
@@ -95,7 +97,31 @@ StageStats train_stage(imlsdk::Model& model, const StageRun& run);
 // Adds the gradients of a micro-batch's parts (experiment.streams) to the parameters' own:
 // grads[j][i] is part j's gradient of params[i] (undefined: none). For each parameter the parts
 // are added in part order, so the sum does not depend on threads; on the CPU the parameters are
-// summed side by side (imlsdk::for_each_side_by_side).
-void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector<std::vector<at::Tensor>>& grads);
+// summed side by side (imlsdk::for_each_side_by_side). With `sumsq`, also each parameter's
+// resulting gradient's sum of squares ((*sumsq)[i], in double; 0 without a gradient): taken in
+// the same pass where the gradients are fp32 and contiguous on the CPU (part_gradients.cpp),
+// else afterwards.
+void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector<std::vector<at::Tensor>>& grads,
+                        std::vector<double>* sumsq = nullptr);
+
+// Gradient clipping (training.max_grad_norm > 0) in two halves around the norm. clip_factor_for:
+// imlsdk::clip_factor of the gradients' 2-norm, from `sumsq` (add_part_gradients' sums of
+// squares of every gradient there is) where given, else imlsdk::grad_norm. step_with_factor:
+// the optimizer's step at lr with the gradients scaled by `factor` (1: as they are), by the
+// optimizer as it reads them where `scaled_step` (its plugin was built against SDK >= 2.9) and
+// Optimizer::step_scaled takes it, else by imlsdk::scale_grads before step(lr). Without sumsq,
+// the same values as imlsdk::clip_grad_norm and step(lr).
+double clip_factor_for(const std::vector<at::Tensor>& params, double max_norm, const std::vector<double>* sumsq);
+void step_with_factor(imlsdk::Optimizer& optimizer, bool scaled_step, const std::vector<at::Tensor>& params,
+                      double factor, double lr);
+
+namespace detail {
+// add_part_gradients' fused pass over n fp32 values: d += adds[0], adds[1], ... in order, element
+// by element; returns the result's sum of squares (double, 16 partial sums in a fixed tree).
+// isa: 0 the generic build, 1 AVX2, 2 AVX-512 (isa_supported: whether this CPU runs it); every
+// one gives the same bits.
+bool isa_supported(int isa);
+double add_and_square(int isa, float* d, const float* const* adds, int nadds, int64_t n);
+}  // namespace detail
 
 }  // namespace imlcore

@@ -144,6 +144,11 @@ struct Rig {
   std::shared_ptr<imlsdk::ModelPlugin> pythia = imltest::load_plugin<imlsdk::ModelPlugin>("pythia");
   std::shared_ptr<imlsdk::TaskPlugin> causal = imltest::load_plugin<imlsdk::TaskPlugin>("causal_lm");
   std::shared_ptr<imlsdk::OptimizerPlugin> sgd = imltest::load_plugin<imlsdk::OptimizerPlugin>("sgd");
+  std::shared_ptr<imlsdk::OptimizerPlugin> adafactor = imltest::load_plugin<imlsdk::OptimizerPlugin>("adafactor");
+  // Clipping (training.max_grad_norm; 0: none), and Adafactor at lr 1e-2 instead of SGD at lr 1,
+  // folding the clipping into its step where scaled_step (StageRun::scaled_step).
+  double max_grad_norm = 0;
+  bool use_adafactor = false, scaled_step = false;
 
   explicit Rig(int n) {
     at::manual_seed(11);
@@ -187,18 +192,19 @@ struct Rig {
     st.name = "s";
     st.train_subset = "full";
     st.epochs = 1;
-    st.training.learning_rate = 1.0;
+    st.training.learning_rate = use_adafactor ? 1e-2 : 1.0;
     st.training.batch_size = batch;
     st.training.gradient_accumulation_steps = accum;
     st.training.lr_scheduler = "constant";
-    st.training.max_grad_norm = 0;
+    st.training.max_grad_norm = max_grad_norm;
     st.training.eval_every = 1000;
-    st.optimizer_params = imltest::with_defaults(*sgd);
+    st.optimizer_params = imltest::with_defaults(use_adafactor ? *adafactor : *sgd);
     StageRun run;
     run.stage = &st;
     run.examples = &xs;
     run.task = task.get();
-    run.optimizer = sgd.get();
+    run.optimizer = use_adafactor ? adafactor.get() : sgd.get();
+    run.scaled_step = scaled_step;
     run.label = "test";
     run.streams = streams;
     run.head_loss = head_loss;
@@ -317,6 +323,123 @@ TEST(TrainerStreams, PartGradientsAddInPartOrderSideBySide) {
     EXPECT_TRUE(params[i].grad().equal(expected[i])) << "parameter " << i;
   }
   EXPECT_TRUE(params[2].grad().is_same(before));  // accumulated in place, as AccumulateGrad does
+}
+
+// With clipping's sums of squares asked for: the sums get the same bits as without, and each
+// parameter's sum of squares is that of its gradient afterwards (fp32 on the CPU in the fused
+// pass, a non-contiguous part's parameter afterwards by ATen; 0 without a gradient).
+TEST(TrainerStreams, PartGradientsGiveTheirSumsOfSquares) {
+  for (int nparts : {1, 2, 3}) {
+    SCOPED_TRACE("parts " + std::to_string(nparts));
+    at::manual_seed(6);
+    std::vector<at::Tensor> plain, fused;
+    for (int64_t n : {70001, 3, 50000, 20000, 17}) {
+      plain.push_back(at::zeros({n}).set_requires_grad(true));
+      fused.push_back(at::zeros({n}).set_requires_grad(true));
+    }
+    const at::Tensor prior = at::randn({50000});
+    plain[2].mutable_grad() = prior.clone();
+    fused[2].mutable_grad() = prior.clone();
+    std::vector<std::vector<at::Tensor>> grads(static_cast<size_t>(nparts));
+    for (auto& part : grads)
+      for (size_t i = 0; i < plain.size(); ++i) part.push_back(i == 4 ? at::Tensor() : at::randn({plain[i].numel()}) * 3);
+    if (nparts > 1) grads[1][3] = at::Tensor();  // a part without a gradient for a parameter
+    grads[0][1] = at::randn({3, 2}).t().reshape({6}).narrow(0, 0, 3);  // non-contiguous
+    std::vector<std::vector<at::Tensor>> copies;
+    for (const auto& part : grads) {
+      copies.emplace_back();
+      for (const auto& g : part) copies.back().push_back(g.defined() ? g.clone() : g);
+    }
+    add_part_gradients(plain, copies);
+    std::vector<double> sumsq;
+    add_part_gradients(fused, grads, &sumsq);
+    ASSERT_EQ(sumsq.size(), plain.size());
+    for (size_t i = 0; i < plain.size(); ++i) {
+      if (i == 4) {
+        EXPECT_FALSE(fused[i].grad().defined());
+        EXPECT_EQ(sumsq[i], 0.0);
+        continue;
+      }
+      ASSERT_TRUE(fused[i].grad().defined()) << i;
+      EXPECT_TRUE(fused[i].grad().equal(plain[i].grad())) << "parameter " << i;
+      const double expected = fused[i].grad().to(at::kDouble).pow(2).sum().item<double>();
+      EXPECT_NEAR(sumsq[i], expected, 1e-12 * expected) << "parameter " << i;
+    }
+  }
+}
+
+// Every instruction set's build of the fused pass gives the generic build's bits, for one part
+// added and for several (blocks), with lengths that are no multiple of the vector width.
+TEST(TrainerStreams, FusedPartSumIsTheSameOnEveryInstructionSet) {
+  at::manual_seed(8);
+  for (int nadds : {0, 1, 3}) {
+    for (int64_t n : {int64_t{1}, int64_t{37}, int64_t{4099}, int64_t{70001}}) {
+      const at::Tensor d0 = at::randn({n});
+      std::vector<at::Tensor> adds;
+      std::vector<const float*> ptrs;
+      for (int k = 0; k < nadds; ++k) {
+        adds.push_back(at::randn({n}) * (k + 1));
+        ptrs.push_back(adds.back().data_ptr<float>());
+      }
+      at::Tensor want = d0.clone();
+      const double want_ss = imlcore::detail::add_and_square(0, want.data_ptr<float>(), ptrs.data(), nadds, n);
+      at::Tensor sum = d0.clone();
+      for (const auto& a : adds) sum.add_(a);
+      EXPECT_TRUE(want.equal(sum)) << nadds << " " << n;
+      EXPECT_NEAR(want_ss, sum.to(at::kDouble).pow(2).sum().item<double>(), 1e-12 * want_ss);
+      for (int isa : {1, 2}) {
+        if (!imlcore::detail::isa_supported(isa)) continue;
+        at::Tensor got = d0.clone();
+        EXPECT_EQ(imlcore::detail::add_and_square(isa, got.data_ptr<float>(), ptrs.data(), nadds, n), want_ss)
+            << "isa " << isa << " adds " << nadds << " n " << n;
+        EXPECT_TRUE(got.equal(want)) << "isa " << isa << " adds " << nadds << " n " << n;
+      }
+    }
+  }
+}
+
+// Clipping (a max norm every step's gradient exceeds). With Adafactor, its step folds the
+// clipping's scaling in (SDK 2.9, StageRun::scaled_step) with the bits of scaling the gradients
+// first, with and without parts (where the norm comes from the parts' sum), the same bits in
+// another run. With SGD (no step_scaled: the host scales), parts train as the whole micro-batch
+// to float round-off. (Adafactor's update divides by the gradient's own scale, which turns the
+// round-off between parts and whole into steps of +-lr on near-zero gradients.)
+TEST(TrainerStreams, ClippingFoldedIntoTheOptimizerGivesTheSameBits) {
+  Rig r(48);
+  r.max_grad_norm = 1e-3;
+  r.use_adafactor = true;
+  for (int64_t streams : {1, 2}) {
+    SCOPED_TRACE("adafactor, streams " + std::to_string(streams));
+    r.scaled_step = false;
+    const auto scaled_first = r.train(streams, 24, 1);
+    r.scaled_step = true;
+    const auto folded = r.train(streams, 24, 1);
+    ASSERT_EQ(folded.first.size(), scaled_first.first.size());
+    for (size_t i = 0; i < folded.first.size(); ++i)
+      EXPECT_TRUE(at::equal(folded.first[i], scaled_first.first[i])) << "parameter " << i;
+    EXPECT_EQ(folded.second, scaled_first.second);
+    const auto again = r.train(streams, 24, 1);
+    for (size_t i = 0; i < folded.first.size(); ++i) EXPECT_TRUE(at::equal(again.first[i], folded.first[i])) << i;
+  }
+  r.use_adafactor = false;
+  r.scaled_step = true;
+  const auto whole = r.train(1, 24, 2);
+  const auto parts = r.train(2, 24, 2);
+  r.scaled_step = false;
+  const auto host_scaled = r.train(2, 24, 2);
+  const auto unclipped_r = [&] {
+    Rig u(48);
+    return u.train(2, 24, 2);
+  }();
+  double clip_moved = 0;
+  for (size_t i = 0; i < whole.first.size(); ++i) {
+    SCOPED_TRACE("sgd, parameter " + std::to_string(i));
+    const double scale = whole.first[i].abs().max().item<double>();
+    EXPECT_LE((parts.first[i] - whole.first[i]).abs().max().item<double>(), 1e-5 * std::max(1.0, scale));
+    EXPECT_TRUE(at::equal(parts.first[i], host_scaled.first[i]));
+    clip_moved = std::max(clip_moved, (unclipped_r.first[i] - parts.first[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(clip_moved, 1e-2);  // the clipping does act
 }
 
 TEST(TrainerStreams, PartsSideBySideGiveTheWholeMicroBatchsGradient) {

@@ -420,6 +420,55 @@ TEST(Adafactor, UpdatesSideBySideEqualOneAtATime) {
   }
 }
 
+// SDK 2.9: step_scaled(lr, k) reads every gradient as grad * k, leaving the gradients as they
+// are: the bits of scaling the gradients first (as clip_grad_norm does) and calling step(lr). The
+// fused kernel (with and without weight decay and parameter scaling), the reference kernel (with
+// a first moment), and bf16 parameters (their gradients scaled in bf16, as clip_grad_norm would).
+TEST(Adafactor, ScaledStepEqualsScalingTheGradientsFirst) {
+  const std::vector<imlsdk::Json> settings = {
+      imlsdk::Json::object(), imlsdk::Json{{"weight_decay", 0.1}, {"scale_parameter", true}},
+      imlsdk::Json{{"beta1", 0.9}}, imlsdk::Json{{"kernel", "reference"}}};
+  for (const auto& o : settings) {
+    for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+      SCOPED_TRACE(o.dump() + (dtype == at::kFloat ? " fp32" : " bf16"));
+      at::manual_seed(31);
+      const std::vector<std::vector<int64_t>> shapes = {{64, 48}, {3, 10, 7}, {33}, {1100, 256}};
+      std::vector<at::Tensor> folded_p, first_p;
+      imlsdk::NamedTensors folded_named, first_named;
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        const at::Tensor init = at::randn(shapes[i]).to(dtype);
+        folded_p.push_back(optest::leaf(init));
+        first_p.push_back(optest::leaf(init));
+        folded_named.emplace_back("p" + std::to_string(i), folded_p.back());
+        first_named.emplace_back("p" + std::to_string(i), first_p.back());
+      }
+      auto folded = optest::make("adafactor", folded_named, o);
+      auto first = optest::make("adafactor", first_named, o);
+      const double factors[] = {0.3, 1.0, 0.0123};
+      for (int step = 0; step < 3; ++step) {
+        std::vector<at::Tensor> gs;
+        for (size_t i = 0; i < shapes.size(); ++i) {
+          at::Tensor g = (at::randn(shapes[i]) * 5).to(dtype);
+          if (shapes[i][0] == 1100) g.narrow(0, 100, 700).zero_();
+          gs.push_back(g);
+          optest::set_grad(folded_p[i], g.clone());
+          optest::set_grad(first_p[i], g.clone());
+        }
+        const double k = factors[step];
+        ASSERT_TRUE(folded->step_scaled(1e-2, k));
+        for (auto& p : first_p) p.mutable_grad().mul_(k);
+        first->step(1e-2);
+        for (size_t i = 0; i < shapes.size(); ++i) {
+          EXPECT_TRUE(folded_p[i].detach().equal(first_p[i].detach())) << "param " << i << " step " << step;
+          EXPECT_TRUE(folded_p[i].grad().equal(gs[i])) << "the gradient of param " << i << " changed";
+        }
+      }
+      const auto fs = folded->state();
+      for (const auto& [key, t] : first->state()) EXPECT_TRUE(t.equal(fs.at(key))) << key;
+    }
+  }
+}
+
 TEST(Adafactor, RejectsAnUnknownKernel) {
   at::Tensor p = optest::leaf(at::randn({2, 2}));
   for (const char* kernel : {"fast", "fused", "fused-sse9", "Fused-avx2"})

@@ -119,13 +119,14 @@ IMLSDK_ALWAYS_INLINE inline T lane_row_sum(const T* x, int64_t n) {
   return lane_sum(acc);
 }
 
-// q_j = x_j^2; whether any x_j is not 0 (NaN counts as not 0).
+// q_j = (k x_j)^2; whether any k x_j is not 0 (NaN counts as not 0).
 template <typename T>
-IMLSDK_ALWAYS_INLINE inline bool square_any_nonzero(const T* x, T* q, int64_t n) {
+IMLSDK_ALWAYS_INLINE inline bool square_any_nonzero(const T* x, T k, T* q, int64_t n) {
   unsigned any = 0;
   for (int64_t j = 0; j < n; ++j) {
-    q[j] = x[j] * x[j];
-    any |= x[j] != 0;
+    const T v = x[j] * k;
+    q[j] = v * v;
+    any |= v != 0;
   }
   return any != 0;
 }
@@ -149,14 +150,14 @@ struct FusedApply {
 // -ffp-contract=off and the sums keep their lane order, so every version gives the same bits).
 template <typename T>
 IMLSDK_ALWAYS_INLINE inline double row_moments_any(const T* __restrict gm, T* __restrict rowm, int64_t R, int64_t C,
-                                                   T b, T a, double eps1, bool decays, char* __restrict work,
+                                                   T k, T b, T a, double eps1, bool decays, char* __restrict work,
                                                    double* __restrict colsum, double* __restrict weighted,
                                                    T* __restrict tmp) {
   double row_total = 0;
   for (int64_t i = 0; i < R; ++i) {
     const T* gi = gm + i * C;
     // NaN/inf rows count as nonzero (and spread as in the reference); underflowing g^2 too.
-    const bool nonzero = square_any_nonzero(gi, tmp, C);
+    const bool nonzero = square_any_nonzero(gi, k, tmp, C);
     // An all-zero row's squares are all +0: it adds nothing to the sums, and its update is 0.
     const T acc = nonzero ? lane_row_sum(tmp, C) : T(0);
     const T mean = static_cast<T>(static_cast<double>(acc) / C + eps1);
@@ -175,16 +176,16 @@ IMLSDK_ALWAYS_INLINE inline double row_moments_any(const T* __restrict gm, T* __
 
 #if defined(__x86_64__) && defined(__GNUC__)
 template <typename T>
-__attribute__((target("avx2"))) double row_moments_avx2(const T* gm, T* rowm, int64_t R, int64_t C, T b, T a,
+__attribute__((target("avx2"))) double row_moments_avx2(const T* gm, T* rowm, int64_t R, int64_t C, T k, T b, T a,
                                                         double eps1, bool decays, char* work, double* colsum,
                                                         double* weighted, T* tmp) {
-  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+  return row_moments_any(gm, rowm, R, C, k, b, a, eps1, decays, work, colsum, weighted, tmp);
 }
 template <typename T>
-__attribute__((target("avx512f"))) double row_moments_avx512(const T* gm, T* rowm, int64_t R, int64_t C, T b, T a,
+__attribute__((target("avx512f"))) double row_moments_avx512(const T* gm, T* rowm, int64_t R, int64_t C, T k, T b, T a,
                                                              double eps1, bool decays, char* work, double* colsum,
                                                              double* weighted, T* tmp) {
-  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+  return row_moments_any(gm, rowm, R, C, k, b, a, eps1, decays, work, colsum, weighted, tmp);
 }
 #endif
 
@@ -202,17 +203,17 @@ bool isa_supported(int isa) {
 int best_isa() { return isa_supported(2) ? 2 : isa_supported(1) ? 1 : 0; }
 
 template <typename T>
-double row_moments(int isa, const T* gm, T* rowm, int64_t R, int64_t C, T b, T a, double eps1, bool decays,
+double row_moments(int isa, const T* gm, T* rowm, int64_t R, int64_t C, T k, T b, T a, double eps1, bool decays,
                    char* work, double* colsum, double* weighted, T* tmp) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (isa == 2) return row_moments_avx512(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
-  if (isa == 1) return row_moments_avx2(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+  if (isa == 2) return row_moments_avx512(gm, rowm, R, C, k, b, a, eps1, decays, work, colsum, weighted, tmp);
+  if (isa == 1) return row_moments_avx2(gm, rowm, R, C, k, b, a, eps1, decays, work, colsum, weighted, tmp);
 #endif
-  return row_moments_any(gm, rowm, R, C, b, a, eps1, decays, work, colsum, weighted, tmp);
+  return row_moments_any(gm, rowm, R, C, k, b, a, eps1, decays, work, colsum, weighted, tmp);
 }
 
 template <typename T>
-FusedApply factored_moments(int isa, const T* g, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
+FusedApply factored_moments(int isa, const T* g, T k, T* p, T* row, T* col, int64_t mats, int64_t R, int64_t C,
                             double beta2t, double eps1, double clip_threshold, double size,
                             double weight_decay) {
   std::vector<double> colsum(static_cast<size_t>(C)), weighted(static_cast<size_t>(C));
@@ -233,7 +234,7 @@ FusedApply factored_moments(int isa, const T* g, T* p, T* row, T* col, int64_t m
     std::fill(colsum.begin(), colsum.end(), 0.0);
     std::fill(weighted.begin(), weighted.end(), 0.0);
     const double row_total =
-        row_moments(isa, gm, rowm, R, C, b, a, eps1, weight_decay != 0, out.work.data() + m * R, colsum.data(),
+        row_moments(isa, gm, rowm, R, C, k, b, a, eps1, weight_decay != 0, out.work.data() + m * R, colsum.data(),
                     weighted.data(), tmp.data());
     const double row_mean = row_total / R;
     for (int64_t i = 0; i < R; ++i)
@@ -254,7 +255,7 @@ FusedApply factored_moments(int isa, const T* g, T* p, T* row, T* col, int64_t m
   for (size_t i = 0; i < r.size(); ++i) (*f)[i] = static_cast<T>(scale * r[i]);
   const T decay = static_cast<T>(-weight_decay * size);
   const bool decays = weight_decay != 0;
-  out.run_rows = [g, p, C, R, cf, f, decay, decays, work = out.work](int64_t begin, int64_t end) {
+  out.run_rows = [g, gs = k, p, C, R, cf, f, decay, decays, work = out.work](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
       const char what = work[static_cast<size_t>(k)];
       if (what == 0) continue;
@@ -265,7 +266,7 @@ FusedApply factored_moments(int isa, const T* g, T* p, T* row, T* col, int64_t m
       const T* gk = g + k * C;
       const T* cfm = cf->data() + (k / R) * C;
       const T fk = (*f)[static_cast<size_t>(k)];
-      for (int64_t j = 0; j < C; ++j) pk[j] -= (fk * cfm[j]) * gk[j];
+      for (int64_t j = 0; j < C; ++j) pk[j] -= (fk * cfm[j]) * (gk[j] * gs);
     }
   };
   return out;
@@ -277,7 +278,16 @@ class Adafactor : public imlsdk::Optimizer {
     for (const auto& [name, p] : parameters) states_.push_back(ParamState{name, p});
   }
 
-  void step(double lr) override {
+  void step(double lr) override { step_impl(lr, 1.0); }
+
+  // SDK 2.9: each gradient is read as grad * grad_scale (the fused kernel multiplies as it reads,
+  // the reference kernel works on a scaled copy): the bits of scaling the gradients first.
+  bool step_scaled(double lr, double grad_scale) override {
+    step_impl(lr, grad_scale);
+    return true;
+  }
+
+  void step_impl(double lr, double grad_scale) {
     if (!opt_.relative_step && !(std::isfinite(lr) && lr >= 0))
       throw std::invalid_argument("adafactor: learning rate must be finite and >= 0, got " +
                                   std::to_string(lr));
@@ -294,7 +304,7 @@ class Adafactor : public imlsdk::Optimizer {
     std::vector<int64_t> sizes;
     for (const ParamState* s : todo) sizes.push_back(s->param.numel());
     std::vector<FusedApply> pending(todo.size());
-    imlsdk::for_each_side_by_side(sizes, [&](size_t i) { pending[i] = update(*todo[i], lr); }, parts);
+    imlsdk::for_each_side_by_side(sizes, [&](size_t i) { pending[i] = update(*todo[i], lr, grad_scale); }, parts);
 
     struct Block {
       size_t param;
@@ -417,11 +427,16 @@ class Adafactor : public imlsdk::Optimizer {
   }
 
   // The whole update, or for the fused kernel its pass 1, with pass 2 returned to run later.
-  FusedApply update(ParamState& s, double lr) {
+  FusedApply update(ParamState& s, double lr, double grad_scale) {
     const auto dtype = compute_dtype(s.param.scalar_type());
-    const at::Tensor grad = s.param.grad().to(dtype);
-    if (grad.is_sparse()) throw std::runtime_error("adafactor: sparse gradients are not supported");
-    if (s.step == 0) init_state(s, grad);
+    const at::Tensor raw = s.param.grad();
+    if (raw.is_sparse()) throw std::runtime_error("adafactor: sparse gradients are not supported");
+    if (s.step == 0) init_state(s, raw.to(dtype));
+    const bool fused = s.factored() && fused_applies(s, raw);
+    // The fused kernel scales as it reads; the reference kernel (and any dtype conversion) starts
+    // from the gradient scaled as clip_grad_norm leaves it, in its own dtype.
+    const bool scale_here = grad_scale != 1.0 && !fused;
+    const at::Tensor grad = (scale_here ? raw * grad_scale : raw).to(dtype);
     // Work on the parameter itself, or on an fp32 copy that is written back at the end.
     at::Tensor p = s.param.scalar_type() == dtype ? s.param : s.param.to(dtype);
 
@@ -429,12 +444,13 @@ class Adafactor : public imlsdk::Optimizer {
     const double size = step_size(s, p, lr);
     const double beta2t = 1.0 - std::pow(static_cast<double>(s.step), opt_.decay_rate);
 
-    if (s.factored() && fused_applies(s, grad)) {
+    if (fused) {
       const int64_t C = grad.size(-1), R = grad.size(-2), mats = grad.numel() / std::max<int64_t>(1, R * C);
       if (grad.numel() == 0) return {};
       FusedApply out;
       AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "adafactor_fused", [&] {
-        out = factored_moments<scalar_t>(opt_.isa, grad.data_ptr<scalar_t>(), s.param.data_ptr<scalar_t>(),
+        const auto k = static_cast<scalar_t>(grad_scale);
+        out = factored_moments<scalar_t>(opt_.isa, grad.data_ptr<scalar_t>(), k, s.param.data_ptr<scalar_t>(),
                                          s.exp_avg_sq_row.data_ptr<scalar_t>(),
                                          s.exp_avg_sq_col.data_ptr<scalar_t>(), mats, R, C, beta2t,
                                          opt_.eps1, opt_.clip_threshold, size, opt_.weight_decay);
@@ -542,5 +558,5 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
 
 }  // namespace
 
-IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.3.0",
+IMLSDK_PLUGIN(AdafactorPlugin, "adafactor", "1.4.0",
               "Adafactor as HF Transformers implements it (factored second moments, update clipping)");

@@ -7,9 +7,9 @@
 #pragma once
 
 #define IMLSDK_VERSION_MAJOR 2
-#define IMLSDK_VERSION_MINOR 8
-#define IMLSDK_VERSION_PATCH 1
-#define IMLSDK_VERSION_STRING "2.8.1"
+#define IMLSDK_VERSION_MINOR 9
+#define IMLSDK_VERSION_PATCH 0
+#define IMLSDK_VERSION_STRING "2.9.0"
 
 namespace imlsdk {
 constexpr int kVersionMajor = IMLSDK_VERSION_MAJOR;
