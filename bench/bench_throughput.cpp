@@ -266,7 +266,11 @@ int main(int argc, char** argv) try {
   if (want_train || want_gen) {
     const auto pythia = registry.get_as<imlsdk::ModelPlugin>("pythia");
     std::shared_ptr<imlsdk::OptimizerPlugin> adafactor;
-    if (want_train) adafactor = registry.get_as<imlsdk::OptimizerPlugin>("adafactor");
+    bool scaled_step = false;  // as the trainer decides it (core/src/experiment.cpp)
+    if (want_train) {
+      adafactor = registry.get_as<imlsdk::OptimizerPlugin>("adafactor");
+      scaled_step = imlcore::sdk_at_least(registry.get(imlsdk::Kind::Optimizer, "adafactor"), 2, 9);
+    }
     std::printf("shapes:\n");
     for (const auto& s : {bench::pythia_70m(), bench::cpu_default(BENCH_SOURCE_DIR),
                           bench::hf_small(), bench::hf_small_v2100(),
@@ -277,7 +281,7 @@ int main(int argc, char** argv) try {
       std::printf("  %-15s %s  flop_params %.2fM  [%s]\n", s.name.c_str(), s.describe().c_str(),
                   model->info().flop_params / 1e6, s.source.c_str());
       if (want_train)
-        work.push_back(bench::train_workload(s.name, model, *adafactor, kBatch, kSeq));
+        work.push_back(bench::train_workload(s.name, model, *adafactor, scaled_step, kBatch, kSeq));
       if (want_gen && !small_reference)
         work.push_back(bench::generate_workload(s, model, kPrompts, kPromptLen, kNewTokens));
     }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "imlsdk/cpu.hpp"
 #include "imlsdk/parallel.hpp"
 #include "trainer.hpp"
 
@@ -78,14 +79,6 @@ __attribute__((target("avx512f"))) double add_and_square_avx512(float* d, const 
 
 namespace detail {
 
-bool isa_supported(int isa) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (isa == 2) return __builtin_cpu_supports("avx512f");
-  if (isa == 1) return __builtin_cpu_supports("avx2");
-#endif
-  return isa == 0;
-}
-
 double add_and_square(int isa, float* d, const float* const* adds, int nadds, int64_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (isa == 2) return add_and_square_avx512(d, adds, nadds, n);
@@ -123,7 +116,7 @@ void add_part_gradients(const std::vector<at::Tensor>& params, const std::vector
         if (!acc.defined()) acc = parts[first++];  // part 0's gradient becomes the sum, in place
         std::vector<const float*> adds;
         for (size_t k = first; k < parts.size(); ++k) adds.push_back(parts[k].data_ptr<float>());
-        static const int isa = detail::isa_supported(2) ? 2 : detail::isa_supported(1) ? 1 : 0;
+        static const int isa = imlsdk::widest_isa();
         (*sumsq)[i] = detail::add_and_square(isa, acc.data_ptr<float>(), adds.data(), static_cast<int>(adds.size()), n);
         if (!params[i].grad().defined()) params[i].mutable_grad() = acc;
         return;

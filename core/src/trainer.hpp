@@ -118,9 +118,8 @@ void step_with_factor(imlsdk::Optimizer& optimizer, bool scaled_step, const std:
 namespace detail {
 // add_part_gradients' fused pass over n fp32 values: d += adds[0], adds[1], ... in order, element
 // by element; returns the result's sum of squares (double, 16 partial sums in a fixed tree).
-// isa: 0 the generic build, 1 AVX2, 2 AVX-512 (isa_supported: whether this CPU runs it); every
-// one gives the same bits.
-bool isa_supported(int isa);
+// isa: 0 the generic build, 1 AVX2, 2 AVX-512 (imlsdk/cpu.hpp: call only one this CPU runs);
+// every one gives the same bits.
 double add_and_square(int isa, float* d, const float* const* adds, int nadds, int64_t n);
 }  // namespace detail
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "imlsdk/analysis.hpp"
+#include "imlsdk/cpu.hpp"
 #include "imlsdk/parallel.hpp"
 #include "imlsdk/text_tokenizer.hpp"
 #include "test_plugins.hpp"
@@ -388,7 +389,7 @@ TEST(TrainerStreams, FusedPartSumIsTheSameOnEveryInstructionSet) {
       EXPECT_TRUE(want.equal(sum)) << nadds << " " << n;
       EXPECT_NEAR(want_ss, sum.to(at::kDouble).pow(2).sum().item<double>(), 1e-12 * want_ss);
       for (int isa : {1, 2}) {
-        if (!imlcore::detail::isa_supported(isa)) continue;
+        if (!imlsdk::cpu_runs_isa(isa)) continue;
         at::Tensor got = d0.clone();
         EXPECT_EQ(imlcore::detail::add_and_square(isa, got.data_ptr<float>(), ptrs.data(), nadds, n), want_ss)
             << "isa " << isa << " adds " << nadds << " n " << n;

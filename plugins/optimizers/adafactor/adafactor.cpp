@@ -27,6 +27,7 @@
 #include <vector>
 #include <stdexcept>
 
+#include "imlsdk/cpu.hpp"
 #include "imlsdk/optimizer.hpp"
 #include "imlsdk/parallel.hpp"
 
@@ -189,18 +190,9 @@ __attribute__((target("avx512f"))) double row_moments_avx512(const T* gm, T* row
 }
 #endif
 
-// The row pass's versions, by AdafactorOptions::isa; the best one this CPU runs (auto).
+// The row pass's versions, by AdafactorOptions::isa (imlsdk/cpu.hpp's numbers; auto: the widest
+// this CPU runs).
 const char* const kIsaNames[] = {"generic", "avx2", "avx512"};
-
-bool isa_supported(int isa) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (isa == 2) return __builtin_cpu_supports("avx512f");
-  if (isa == 1) return __builtin_cpu_supports("avx2");
-#endif
-  return isa == 0;
-}
-
-int best_isa() { return isa_supported(2) ? 2 : isa_supported(1) ? 1 : 0; }
 
 template <typename T>
 double row_moments(int isa, const T* gm, T* rowm, int64_t R, int64_t C, T k, T b, T a, double eps1, bool decays,
@@ -528,7 +520,7 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
     o.warmup_init = params.at("warmup_init").get<bool>();
     const std::string kernel = params.at("kernel").get<std::string>();
     o.fused = kernel != "reference";
-    o.isa = best_isa();
+    o.isa = imlsdk::widest_isa();
     if (kernel != "auto" && kernel != "reference") {
       int isa = -1;
       for (int i = 0; i < 3; ++i)
@@ -536,7 +528,7 @@ class AdafactorPlugin : public imlsdk::OptimizerPlugin {
       if (isa < 0)
         throw std::invalid_argument("adafactor: kernel must be 'auto', 'reference', 'fused-generic', 'fused-avx2' "
                                     "or 'fused-avx512', got '" + kernel + "'");
-      if (!isa_supported(isa))
+      if (!imlsdk::cpu_runs_isa(isa))
         throw std::invalid_argument("adafactor: kernel '" + kernel + "': this CPU (or this build) lacks " +
                                     kIsaNames[isa]);
       o.isa = isa;
