@@ -16,6 +16,7 @@
 #include "imlsdk/safetensors.hpp"
 #include "imlsdk/task.hpp"
 #include "require_fixture.hpp"
+#include "model_test_support.hpp"
 #include "test_plugins.hpp"
 
 namespace {
@@ -29,30 +30,10 @@ std::shared_ptr<imlsdk::ModelPlugin> plugin() {
   return p;
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
-
-Json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  return Json::parse(in);
-}
-
-// Compares tensors by max |diff| and counts the comparisons (a test asserts the count).
-struct Parity {
-  const char* what;
-  int64_t compared = 0;
-  double worst = 0;
-  void check(const std::string& name, const Tensor& got, const Tensor& want, double atol) {
-    ++compared;
-    ASSERT_EQ(got.sizes(), want.sizes()) << name;
-    const double d = max_abs_diff(got, want);
-    EXPECT_LE(d, atol) << name;
-    worst = std::max(worst, d);
-  }
-  ~Parity() { std::cout << "[ parity ] " << what << ": " << compared << " compared, max |diff| " << worst << "\n"; }
-};
+using imltest::max_abs_diff;
+using imltest::Parity;
+using imltest::read_json;
+using imltest::TempDir;
 
 // ---- HF conformance fixture -------------------------------------------------------------------
 
@@ -425,16 +406,6 @@ TEST(ConvNextV2, RejectsBadParams) {
 }
 
 // ---- checkpoints ------------------------------------------------------------------------------
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("imltest_convnext_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::shared_ptr<imlsdk::Model> load(const fs::path& dir, Json overrides = Json::object()) {
   overrides["checkpoint"] = dir.string();

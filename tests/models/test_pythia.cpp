@@ -12,7 +12,7 @@
 #include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
-#include "head_loss_parity.hpp"
+#include "causal_lm_conformance.hpp"
 #include "require_fixture.hpp"
 #include "test_plugins.hpp"
 
@@ -27,210 +27,23 @@ std::shared_ptr<imlsdk::ModelPlugin> plugin() {
   return p;
 }
 
-Tensor ids_tensor(const Json& rows) {
-  std::vector<Tensor> out;
-  for (const auto& r : rows) out.push_back(at::tensor(r.get<std::vector<int64_t>>(), at::kLong));
-  return at::stack(out);
-}
+using imltest::greedy;
+using imltest::ids_tensor;
+using imltest::max_abs_diff;
+using imltest::read_json;
+using imltest::TempDir;
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+}  // namespace
 
-Json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  return Json::parse(in);
-}
-
-imlsdk::GenerateOptions greedy(int64_t max_new_tokens, int64_t eos_id = -1, bool use_cache = true,
-                               std::vector<Tensor>* step_logits = nullptr) {
-  imlsdk::GenerateOptions o;
-  o.max_new_tokens = max_new_tokens;
-  o.pad_id = 0;
-  o.eos_id = eos_id;
-  o.use_cache = use_cache;
-  o.step_logits = step_logits;
-  return o;
-}
+using imltest::CausalLMConformance;
 
 // ---- HF conformance fixtures ------------------------------------------------------------------
 
-// Compares tensors against the fixture by max |diff| and counts the comparisons, so that a test
-// can assert it compared everything the fixture lists (and cannot pass by comparing nothing).
-struct Parity {
-  const char* what;
-  int64_t compared = 0;
-  double worst = 0;
-  void check(const std::string& name, const Tensor& got, const Tensor& want, double atol) {
-    ++compared;
-    ASSERT_EQ(got.sizes(), want.sizes()) << name;
-    const double d = max_abs_diff(got, want);
-    EXPECT_LE(d, atol) << name;
-    worst = std::max(worst, d);
-  }
-  ~Parity() { std::cout << "[ parity ] " << what << ": " << compared << " compared, max |diff| " << worst << "\n"; }
-};
+// The shared causal-LM suite (causal_lm_conformance.hpp) on the gpt_neox folder.
+INSTANTIATE_TEST_SUITE_P(HF, CausalLMConformance, ::testing::Values(imltest::CausalLMCase{"pythia", "gpt_neox"}),
+                         imltest::CausalLMCase::name);
 
-// The conformance folder of this plugin's architecture. Absent: the tests skip, or fail under
-// CI=true.
-class Conformance : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::path(imltest::conformance_dir()) / "gpt_neox";
-    if (!imltest::require_fixture_dir(dir_.string(), "set IML_CONFORMANCE_DIR")) return;
-    at::manual_seed(0);
-    model_ = plugin()->create(imltest::with_defaults(*plugin(), {{"checkpoint", dir_.string()}}),
-                              imlsdk::ModelContext{});
-    input_ = read_json(dir_ / "input.json");
-    expected_json_ = read_json(dir_ / "expected.json");
-    expected_ = imlsdk::read_safetensors((dir_ / "expected.safetensors").string());
-  }
-  // The fixture's hidden states: "hidden_states.<i>" for i = 0..L.
-  std::vector<std::string> hidden_state_keys() const {
-    std::vector<std::string> keys;
-    while (expected_.count("hidden_states." + std::to_string(keys.size())))
-      keys.push_back("hidden_states." + std::to_string(keys.size()));
-    return keys;
-  }
-  fs::path dir_;
-  std::shared_ptr<imlsdk::Model> model_;
-  Json input_, expected_json_;
-  std::map<std::string, Tensor> expected_;
-};
-
-// Every tensor of expected.safetensors is one this suite compares: a fixture that gains a tensor
-// is noticed.
-TEST_F(Conformance, SuiteCoversEveryExpectedTensor) {
-  std::set<std::string> covered = {"logits", "logits_masked", "loss", "loss_masked",
-                                   "last_hidden_state", "greedy_scores"};
-  for (const auto& k : hidden_state_keys()) covered.insert(k);
-  std::set<std::string> listed;
-  for (const auto& kv : expected_) listed.insert(kv.first);
-  EXPECT_EQ(listed, covered);
-  const Json config = read_json(dir_ / "config.json");
-  EXPECT_EQ(static_cast<int64_t>(hidden_state_keys().size()),
-            config.at("num_hidden_layers").get<int64_t>() + 1);
-}
-
-TEST_F(Conformance, LogitsHiddenStatesLossAndGradients) {
-  imlsdk::ModelInput in;
-  in.input_ids = ids_tensor(input_["input_ids"]);
-  in.attention_mask = ids_tensor(input_["attention_mask"]);
-  in.output_hidden_states = true;
-  const imlsdk::ModelOutput out = model_->forward(in);
-
-  Parity logits{"logits"};
-  logits.check("logits", out.logits, expected_.at("logits"), 1e-4);
-  EXPECT_EQ(logits.compared, 1);
-
-  // hidden_states.i = the input of block i; hidden_states.L = the final norm's output.
-  const auto keys = hidden_state_keys();
-  Parity hidden{"hidden states"};
-  ASSERT_EQ(out.hidden_states.size(), keys.size());
-  for (size_t i = 0; i < keys.size(); ++i)
-    hidden.check(keys[i], out.hidden_states[i], expected_.at(keys[i]), 1e-4);
-  hidden.check("last_hidden_state", out.hidden_states.back(), expected_.at("last_hidden_state"), 1e-4);
-  EXPECT_EQ(hidden.compared, static_cast<int64_t>(keys.size()) + 1);
-  EXPECT_EQ(hidden.compared, model_->info().num_layers + 2);
-
-  Tensor loss = imlsdk::causal_lm_loss(out.logits, ids_tensor(input_["labels"]));
-  Parity losses{"loss"};
-  losses.check("loss", loss, expected_.at("loss"), 1e-5);
-  EXPECT_EQ(losses.compared, 1);
-  EXPECT_NEAR(loss.item<double>(), expected_json_["loss"].get<double>(), 1e-5);
-
-  model_->zero_grad();
-  loss.backward();
-  const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
-  Parity gradients{"gradients"};
-  int64_t elements = 0;
-  for (const auto& p : model_->named_parameters()) {
-    auto it = grads.find(p.key());
-    ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
-    elements += p.value().numel();
-  }
-  // Every gradient the fixture holds was compared, covering all of HF's parameters.
-  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
-  EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
-}
-
-// SDK 2.4: the training loss from the head's input (no logits) is HF's, with HF's gradients.
-TEST_F(Conformance, HeadInputLossAndGradientsEqualHF) {
-  imltest::expect_head_loss_equals_hf(*model_, dir_.string(), ids_tensor(input_["input_ids"]),
-                                      ids_tensor(input_["attention_mask"]), ids_tensor(input_["labels"]),
-                                      expected_json_["loss"].get<double>(), ids_tensor(input_["attention_mask_padded"]),
-                                      ids_tensor(input_["labels_padded"]), expected_json_["loss_masked"].get<double>());
-}
-
-// SDK 2.5: the head's input at the loss's rows only skips the padding, with the same loss and
-// gradients.
-TEST_F(Conformance, HeadInputAtTheLosssRowsSkipsPadding) {
-  imltest::expect_head_rows_skip_padding(*model_, ids_tensor(input_["input_ids"]),
-                                         ids_tensor(input_["attention_mask_padded"]), ids_tensor(input_["labels_padded"]));
-}
-
-// Only the last position's logits: the last block's output on that position alone, the same
-// logits, cache and next step as the full forward pass.
-TEST_F(Conformance, LastLogitsOnlyEqualsTheFullForward) {
-  imltest::expect_last_logits_only_equals_full(*model_, ids_tensor(input_["input_ids"]));
-}
-
-TEST_F(Conformance, PaddedLogitsAndLoss) {
-  // Right padding; positions default to 0..T-1 as in HF's forward.
-  imlsdk::ModelInput in;
-  in.input_ids = ids_tensor(input_["input_ids"]);
-  in.attention_mask = ids_tensor(input_["attention_mask_padded"]);
-  at::NoGradGuard no_grad;
-  const Tensor logits = model_->forward(in).logits;
-  Parity parity{"logits_masked, loss_masked"};
-  parity.check("logits_masked", logits, expected_.at("logits_masked"), 1e-4);
-  const Tensor loss = imlsdk::causal_lm_loss(logits, ids_tensor(input_["labels_padded"]));
-  parity.check("loss_masked", loss, expected_.at("loss_masked"), 1e-5);
-  EXPECT_EQ(parity.compared, 2);
-  EXPECT_NEAR(loss.item<double>(), expected_json_["loss_masked"].get<double>(), 1e-5);
-}
-
-TEST_F(Conformance, GreedyWithAndWithoutCacheEqualsHF) {
-  const Json& ref = expected_json_["greedy"];
-  ASSERT_TRUE(ref["settings"]["eos_token_id"].is_null()) << "the test assumes no early stop";
-  const int64_t max_new = ref["settings"]["max_new_tokens"].get<int64_t>();
-  std::vector<std::vector<int64_t>> prompts;
-  for (const auto& row : input_["input_ids"]) prompts.push_back(row.get<std::vector<int64_t>>());
-  const auto want = ref["new_tokens"].get<std::vector<std::vector<int64_t>>>();
-  const Tensor& scores = expected_.at("greedy_scores");  // [steps, B, V]
-  ASSERT_EQ(scores.size(0), max_new);
-  std::vector<std::vector<std::vector<int64_t>>> runs;
-  for (bool use_cache : {true, false}) {
-    std::vector<Tensor> steps;
-    const auto got = imlsdk::greedy_generate(*model_, prompts, greedy(max_new, -1, use_cache, &steps));
-    Parity parity{use_cache ? "greedy step logits (cache)" : "greedy step logits (no cache)"};
-    ASSERT_EQ(static_cast<int64_t>(steps.size()), scores.size(0)) << "use_cache=" << use_cache;
-    for (size_t k = 0; k < steps.size(); ++k)
-      parity.check("step " + std::to_string(k), steps[k], scores[static_cast<int64_t>(k)], 1e-4);
-    EXPECT_EQ(parity.compared, max_new);
-    EXPECT_EQ(got, want) << "use_cache=" << use_cache;
-    EXPECT_EQ(got.size(), want.size());
-    for (const auto& row : got) EXPECT_EQ(static_cast<int64_t>(row.size()), max_new);
-    runs.push_back(got);
-  }
-  EXPECT_EQ(runs[0], runs[1]) << "with and without the KV cache";
-}
-
-// Our hf_config() writes what HF's save_pretrained wrote for the same model.
-TEST_F(Conformance, HfConfigAgreesWithHFs) {
-  const Json theirs = read_json(dir_ / "config.json");
-  const Json ours = model_->hf_config();
-  int64_t compared = 0;
-  for (const auto& [key, value] : ours.items()) {
-    ASSERT_TRUE(theirs.contains(key)) << key;
-    EXPECT_EQ(value, theirs.at(key)) << key;
-    ++compared;
-  }
-  EXPECT_GE(compared, 11);  // every architecture key of the schema, and HF's fixed ones
-}
+namespace {
 
 // ---- a small random model ---------------------------------------------------------------------
 
@@ -485,19 +298,6 @@ TEST(Pythia, ParamsDeclaredOnce) {
 
 // ---- checkpoints ------------------------------------------------------------------------------
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("imltest_pythia_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
 
 void save_hf(const imlsdk::Model& model, const fs::path& dir,
              const std::string& drop = "", const std::string& add = "") {

@@ -15,6 +15,7 @@
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
 #include "require_fixture.hpp"
+#include "model_test_support.hpp"
 #include "test_plugins.hpp"
 
 namespace {
@@ -28,15 +29,12 @@ std::shared_ptr<imlsdk::ModelPlugin> plugin() {
   return p;
 }
 
-Tensor ids_tensor(const Json& rows) {
-  std::vector<Tensor> out;
-  for (const auto& r : rows) out.push_back(at::tensor(r.get<std::vector<int64_t>>(), at::kLong));
-  return at::stack(out);
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+using imltest::greedy;
+using imltest::ids_tensor;
+using imltest::max_abs_diff;
+using imltest::Parity;
+using imltest::read_json;
+using imltest::TempDir;
 
 // max |a - b| relative to the size of b (at least 1): for the wide random models below, whose
 // activations reach the hundreds, where fp32 rounding of a different summation order is ~1e-5
@@ -44,38 +42,6 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 double rel_diff(const Tensor& a, const Tensor& b) {
   return max_abs_diff(a, b) / std::max(1.0, b.abs().max().item<double>());
 }
-
-Json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  return Json::parse(in);
-}
-
-imlsdk::GenerateOptions greedy(int64_t max_new_tokens, int64_t eos_id = -1, bool use_cache = true,
-                               std::vector<Tensor>* step_logits = nullptr) {
-  imlsdk::GenerateOptions o;
-  o.max_new_tokens = max_new_tokens;
-  o.pad_id = 0;
-  o.eos_id = eos_id;
-  o.use_cache = use_cache;
-  o.step_logits = step_logits;
-  return o;
-}
-
-// Compares tensors by max |diff| and counts the comparisons (a test asserts the count).
-struct Parity {
-  std::string what;
-  int64_t compared = 0;
-  double worst = 0;
-  void check(const std::string& name, const Tensor& got, const Tensor& want, double atol) {
-    ++compared;
-    ASSERT_EQ(got.sizes(), want.sizes()) << name;
-    const double d = max_abs_diff(got, want);
-    EXPECT_LE(d, atol) << what << ": " << name;
-    worst = std::max(worst, d);
-  }
-  ~Parity() { std::cout << "[ parity ] " << what << ": " << compared << " compared, max |diff| " << worst << "\n"; }
-};
 
 // ---- HF conformance fixtures (t5 and t5_v1_1) ---------------------------------------------------
 
@@ -490,16 +456,6 @@ TEST(T5, PluginTaskParamsAndCheckpointFolder) {
 }
 
 // ---- checkpoints ------------------------------------------------------------------------------
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("imltest_t5_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 imlsdk::ModelInput some_tokens() {
   imlsdk::ModelInput in;
