@@ -194,6 +194,9 @@ void print_phases(const std::vector<Workload>& work, const std::string& def) {
     }
     std::printf("\n");
   }
+  if (header)
+    std::printf("(part wait: of forward + backward, the time a part's thread waits for the slower part where\n"
+                " the batch runs in parts side by side, the mean over the parts; 0 in one part)\n");
 }
 
 void print_targets(const std::vector<Workload>& work, const std::string& def, const Peer& peer) {

@@ -114,8 +114,8 @@ std::shared_ptr<imlsdk::Model> build_model(const imlsdk::ModelPlugin& pythia,
 
 // ---- the training step ----------------------------------------------------------------------
 
-const std::array<const char*, kPhases> kPhaseNames = {"forward", "loss",      "backward",
-                                                      "clip",    "optimizer", "zero grads"};
+const std::array<const char*, kPhases> kPhaseNames = {"forward", "loss",       "backward", "clip",
+                                                      "optimizer", "zero grads", "part wait"};
 
 TrainRig::TrainRig(std::shared_ptr<imlsdk::Model> model, const imlsdk::OptimizerPlugin& adafactor, bool scaled_step,
                    int64_t batch_size, int64_t seq_len)
@@ -139,6 +139,7 @@ void TrainRig::step() {
     t = now;
   };
   const bool parts = current_streams() > 1 && batch_.input_ids.size(0) >= 2 * imlsdk::kMinRowsPerStream;
+  phases_[6] = 0;
   if (parts) {
     step_side_by_side(mark);
   } else {
@@ -187,6 +188,21 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
   const auto ranges = imlsdk::split_evenly(batch_.input_ids.size(0), current_streams());
   const size_t n = ranges.size();
   std::vector<at::Tensor> losses(n), counts(n);
+  // Each part's own time in a phase, against the phase's wall time: the rest is waiting.
+  std::vector<double> busy(n);
+  double waited = 0;
+  auto side_by_side = [&](std::vector<std::function<void()>>& jobs) {
+    for (size_t p = 0; p < n; ++p)
+      jobs[p] = [&busy, p, job = std::move(jobs[p])] {
+        const auto t0 = Clock::now();
+        job();
+        busy[p] = std::chrono::duration<double>(Clock::now() - t0).count();
+      };
+    const auto t0 = Clock::now();
+    imlsdk::run_side_by_side(jobs);
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (double b : busy) waited += (wall - b) / static_cast<double>(n);
+  };
   std::vector<std::function<void()>> jobs;
   for (size_t p = 0; p < n; ++p)
     jobs.push_back([&, p] {
@@ -195,7 +211,7 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
       losses[p] = loss_of(batch_.input_ids.narrow(0, b, len), batch_.attention_mask.narrow(0, b, len), labels, nullptr);
       counts[p] = labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum();
     });
-  imlsdk::run_side_by_side(jobs);
+  side_by_side(jobs);
   mark(0);
   phases_[1] = 0;
   double total = 0;
@@ -207,9 +223,10 @@ void TrainRig::step_side_by_side(const std::function<void(int)>& mark) {
       const at::Tensor scaled = losses[p] * (counts[p].item<double>() / total);
       grads[p] = torch::autograd::grad({scaled}, params_, {}, false, false, true);
     });
-  imlsdk::run_side_by_side(jobs);
+  side_by_side(jobs);
   imlcore::add_part_gradients(params_, grads, &sumsq_);
   mark(2);
+  phases_[6] = waited;
 }
 
 // ---- workloads ------------------------------------------------------------------------------

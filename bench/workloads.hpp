@@ -43,7 +43,9 @@ std::shared_ptr<imlsdk::Model> build_model(const imlsdk::ModelPlugin& pythia,
 
 // ---- the training step ----------------------------------------------------------------------
 
-constexpr int kPhases = 6;
+// The step's phases, and last ("part wait") how long, within forward and backward, a part's
+// thread waits for the slower part where the batch is split (the mean over the parts).
+constexpr int kPhases = 7;
 using PhaseTimes = std::array<double, kPhases>;  // seconds
 extern const std::array<const char*, kPhases> kPhaseNames;
 
