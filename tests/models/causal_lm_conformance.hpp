@@ -127,20 +127,9 @@ TEST_P(CausalLMConformance, LogitsHiddenStatesLossAndGradients) {
 
   model_->zero_grad();
   loss.backward();
-  const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
-  Parity gradients{tag("gradients")};
-  int64_t elements = 0;
-  for (const auto& p : model_->named_parameters()) {
-    auto it = grads.find(p.key());
-    ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
-    elements += p.value().numel();
-  }
-  // Every gradient the fixture holds was compared (a tied head's share is in the input
-  // embedding's), covering all of HF's parameters.
-  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
-  EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
+  // Every gradient the fixture holds (a tied head's share is in the input embedding's), covering
+  // all of HF's parameters.
+  expect_gradients_equal_hf(*model_, dir_, tag("gradients"), expected_json_["num_parameters"].get<int64_t>());
 }
 
 // SDK 2.4: the training loss from the head's input (no logits) is HF's, with HF's gradients.

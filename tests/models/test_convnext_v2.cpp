@@ -110,19 +110,9 @@ TEST_F(ConvNextV2Conformance, LogitsHiddenStatesPoolerLossAndGradients) {
 
   model_->zero_grad();
   loss.backward();
-  const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
-  Parity gradients{"gradients"};
-  int64_t elements = 0;
-  for (const auto& p : model_->named_parameters()) {
-    auto it = grads.find(p.key());
-    ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
-    elements += p.value().numel();
-  }
-  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
-  EXPECT_EQ(gradients.compared, 60);
-  EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
+  EXPECT_EQ(imltest::expect_gradients_equal_hf(*model_, dir_, "gradients",
+                                               expected_json_["num_parameters"].get<int64_t>()),
+            60);
 }
 
 TEST_F(ConvNextV2Conformance, HfConfigAgreesWithHFs) {

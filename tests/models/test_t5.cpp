@@ -119,18 +119,8 @@ TEST_P(Conformance, LogitsHiddenStatesLossAndGradients) {
 
   model_->zero_grad();
   loss.backward();
-  const auto grads = imlsdk::read_safetensors((dir_ / "grads.safetensors").string());
-  Parity gradients{GetParam() + " gradients"};
-  int64_t elements = 0;
-  for (const auto& p : model_->named_parameters()) {
-    auto it = grads.find(p.key());
-    ASSERT_NE(it, grads.end()) << "no reference gradient for " << p.key();
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
-    elements += p.value().numel();
-  }
-  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
-  EXPECT_EQ(elements, expected_json_["num_parameters"].get<int64_t>());
+  imltest::expect_gradients_equal_hf(*model_, dir_, GetParam() + " gradients",
+                                     expected_json_["num_parameters"].get<int64_t>());
 }
 
 TEST_P(Conformance, PaddedLogitsAndLoss) {

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "imlsdk/generate.hpp"
+#include "imlsdk/model.hpp"
+#include "imlsdk/safetensors.hpp"
 #include "imlsdk/plugin.hpp"
 #include "scratch.hpp"
 
@@ -64,6 +66,27 @@ struct Parity {
   }
   ~Parity() { std::cout << "[ parity ] " << what << ": " << compared << " compared, max |diff| " << worst << "\n"; }
 };
+
+// After loss.backward(): every parameter's gradient against `folder`/grads.safetensors of a
+// conformance folder (atol 1e-4), and that the fixture holds no gradient more and the parameters
+// number `num_parameters` elements (HF's count). Returns how many gradients were compared.
+inline int64_t expect_gradients_equal_hf(const imlsdk::Model& model, const std::filesystem::path& folder,
+                                         const std::string& what, int64_t num_parameters) {
+  const auto grads = imlsdk::read_safetensors((folder / "grads.safetensors").string());
+  Parity gradients{what};
+  int64_t elements = 0;
+  for (const auto& p : model.named_parameters()) {
+    auto it = grads.find(p.key());
+    EXPECT_NE(it, grads.end()) << "no reference gradient for " << p.key();
+    EXPECT_TRUE(p.value().grad().defined()) << p.key();
+    if (it == grads.end() || !p.value().grad().defined()) continue;
+    gradients.check(p.key(), p.value().grad(), it->second, 1e-4);
+    elements += p.value().numel();
+  }
+  EXPECT_EQ(gradients.compared, static_cast<int64_t>(grads.size()));
+  EXPECT_EQ(elements, num_parameters);
+  return gradients.compared;
+}
 
 // A fresh folder of its own under this process's scratch folder (scratch.hpp), removed with it.
 struct TempDir {
