@@ -12,6 +12,7 @@
 #include "imlsdk/generate.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
+#include "causal_lm_checks.hpp"
 #include "causal_lm_conformance.hpp"
 #include "require_fixture.hpp"
 #include "test_plugins.hpp"
@@ -60,9 +61,6 @@ std::shared_ptr<imlsdk::Model> small_model(Json overrides = Json::object()) {
   return plugin()->create(imltest::with_defaults(*plugin(), p), ctx);
 }
 
-const std::vector<std::vector<int64_t>> kPrompts = {
-    {5, 17, 3, 88, 41, 9, 60}, {12, 7}, {33, 2, 90, 14}, {71}};
-
 TEST(Pythia, InfoParamsAndShapes) {
   auto model = small_model();
   const imlsdk::ModelInfo info = model->info();
@@ -103,58 +101,15 @@ TEST(Pythia, RejectsBadParams) {
 TEST(Pythia, KVCacheMatchesFullRecompute) {
   // Parallel and sequential residuals; partial and full rotary.
   for (const Json& variant : {Json{{"use_parallel_residual", true}},
-                              Json{{"use_parallel_residual", false}}, Json{{"rotary_pct", 1.0}}}) {
-    auto model = small_model(variant);
-    std::vector<Tensor> cached_logits, full_logits;
-    auto cached = imlsdk::greedy_generate(*model, kPrompts, greedy(6, -1, true, &cached_logits));
-    auto full = imlsdk::greedy_generate(*model, kPrompts, greedy(6, -1, false, &full_logits));
-    EXPECT_EQ(cached, full) << variant.dump();
-    EXPECT_LE(max_abs_diff(at::stack(cached_logits), at::stack(full_logits)), 1e-4);
-    for (const auto& row : cached) EXPECT_EQ(row.size(), 6u);
-  }
+                              Json{{"use_parallel_residual", false}}, Json{{"rotary_pct", 1.0}}})
+    imltest::expect_kv_cache_matches_full_recompute(*small_model(variant), variant.dump());
 }
 
-TEST(Pythia, StopsAfterEos) {
-  auto model = small_model();
-  auto free_run = imlsdk::greedy_generate(*model, kPrompts, greedy(6));
-  const int64_t eos = free_run[0][2];  // row 0 must stop at its third token
-  auto stopped = imlsdk::greedy_generate(*model, kPrompts, greedy(6, eos));
-  ASSERT_EQ(stopped[0].size(), 3u);
-  EXPECT_EQ(stopped[0].back(), eos);
-  for (size_t r = 0; r < kPrompts.size(); ++r) {
-    // Each row is the free run cut after its first eos.
-    auto first_eos = std::find(free_run[r].begin(), free_run[r].end(), eos);
-    std::vector<int64_t> want(free_run[r].begin(),
-                              first_eos == free_run[r].end() ? first_eos : first_eos + 1);
-    EXPECT_EQ(stopped[r], want) << "row " << r;
-  }
-}
+TEST(Pythia, StopsAfterEos) { imltest::expect_stops_after_eos(*small_model()); }
 
-TEST(Pythia, CausalMasking) {
-  auto model = small_model();
-  at::NoGradGuard no_grad;
-  imlsdk::ModelInput in;
-  in.input_ids = at::randint(kVocab, {2, 12}, at::kLong);
-  Tensor before = model->forward(in).logits;
-  in.input_ids = in.input_ids.clone();
-  Tensor changed = in.input_ids.select(1, 8);
-  changed.add_(1).remainder_(kVocab);  // a different token at position 8 in every row
-  Tensor after = model->forward(in).logits;
-  EXPECT_LE(max_abs_diff(before.narrow(1, 0, 8), after.narrow(1, 0, 8)), 1e-6);
-  EXPECT_GT(max_abs_diff(before.narrow(1, 8, 4), after.narrow(1, 8, 4)), 1e-3);
-}
+TEST(Pythia, CausalMasking) { imltest::expect_causal(*small_model(), kVocab); }
 
-TEST(Pythia, LeftPaddingInvariance) {
-  auto model = small_model();
-  for (size_t r = 0; r < kPrompts.size(); ++r) {
-    std::vector<Tensor> alone_logits, batch_logits;
-    auto alone = imlsdk::greedy_generate(*model, {kPrompts[r]}, greedy(5, -1, true, &alone_logits));
-    auto batch = imlsdk::greedy_generate(*model, kPrompts, greedy(5, -1, true, &batch_logits));
-    EXPECT_EQ(alone[0], batch[r]) << "row " << r;
-    for (size_t s = 0; s < alone_logits.size(); ++s)
-      EXPECT_LE(max_abs_diff(alone_logits[s][0], batch_logits[s][r]), 1e-4) << "row " << r;
-  }
-}
+TEST(Pythia, LeftPaddingInvariance) { imltest::expect_left_padding_invariance(*small_model()); }
 
 TEST(Pythia, LossIgnoresMinus100AndShifts) {
   at::manual_seed(3);
