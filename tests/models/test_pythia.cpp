@@ -29,9 +29,7 @@ std::shared_ptr<imlsdk::ModelPlugin> plugin() {
 }
 
 using imltest::greedy;
-using imltest::ids_tensor;
 using imltest::max_abs_diff;
-using imltest::read_json;
 using imltest::TempDir;
 
 }  // namespace
