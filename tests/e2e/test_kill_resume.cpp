@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scratch.hpp"
+#include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -42,12 +42,7 @@ Result run(const std::string& args, const std::string& kill_at = "") {
   return r;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using imltest::slurp;
 
 fs::path scratch(const std::string& name) { return imltest::scratch_dir("kill_resume_" + name); }
 

@@ -36,8 +36,9 @@ inline RunResult run_imlhost(const std::string& args) {
   return r;
 }
 
+// A whole file, byte for byte.
 inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
+  std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
