@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "imlsdk/data.hpp"
+#include "scratch.hpp"
 #include "test_plugins.hpp"
 #include "trex_extract.hpp"
 #include "trex_read.hpp"
@@ -84,25 +85,7 @@ std::string read_error(const std::string& file) {
   });
 }
 
-// A scratch folder removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("test_trex_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    const auto file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << bytes;
-    return file;
-  }
-};
+using imltest::TempDir;
 
 // ---- per-value rules ------------------------------------------------------------------------
 

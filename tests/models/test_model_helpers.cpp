@@ -19,12 +19,11 @@
 #include "imlsdk/layers.hpp"
 #include "imlsdk/model.hpp"
 #include "imlsdk/parallel.hpp"
+#include "model_test_support.hpp"
 
 namespace {
 
-double max_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+using imltest::max_abs_diff;
 
 struct Case {
   const char* label;
@@ -52,10 +51,10 @@ TEST(GemmBackend, Float32ProductsEqualDoubleOnEitherBackend) {
         const double tol = 1e-5 * std::sqrt(static_cast<double>(k)) * (1.0 + want.abs().max().item<double>());
         at::Tensor out = at::full({m, n}, std::numeric_limits<float>::quiet_NaN());
         at::mm_out(out, a, b);  // beta 0: the NaN already there must not show
-        EXPECT_LE(max_diff(out, want), tol) << m << "x" << n << "x" << k << " variant " << variant << " onednn " << on;
+        EXPECT_LE(max_abs_diff(out, want), tol) << m << "x" << n << "x" << k << " variant " << variant << " onednn " << on;
         EXPECT_TRUE(at::equal(out, at::mm(a, b))) << "the same bits twice";
         const at::Tensor c = at::randn({m, n});
-        EXPECT_LE(max_diff(c.clone().addmm_(a, b, 1.0, 0.5), want * 0.5 + c.to(at::kDouble)), tol)
+        EXPECT_LE(max_abs_diff(c.clone().addmm_(a, b, 1.0, 0.5), want * 0.5 + c.to(at::kDouble)), tol)
             << m << "x" << n << "x" << k << " addmm, variant " << variant;
       }
     }
@@ -85,12 +84,12 @@ TEST(BatchedMatmul, MatchesBmmValuesAndGradients) {
       const at::Tensor out = imlsdk::batched_matmul(a_of(a1), b_of(b1), 0.5);
       const at::Tensor ref = at::bmm(a_of(a2), b_of(b2)) * 0.5;
       ASSERT_EQ(out.sizes(), ref.sizes());
-      EXPECT_LE(max_diff(out, ref), tol) << c.label;
+      EXPECT_LE(max_abs_diff(out, ref), tol) << c.label;
       const at::Tensor g = at::randn(ref.sizes(), dtype);
       out.backward(g);
       ref.backward(g);
-      EXPECT_LE(max_diff(a1.grad(), a2.grad()), tol) << c.label << " grad a";
-      EXPECT_LE(max_diff(b1.grad(), b2.grad()), tol) << c.label << " grad b";
+      EXPECT_LE(max_abs_diff(a1.grad(), a2.grad()), tol) << c.label << " grad a";
+      EXPECT_LE(max_abs_diff(b1.grad(), b2.grad()), tol) << c.label << " grad b";
     }
   }
 }
@@ -98,7 +97,7 @@ TEST(BatchedMatmul, MatchesBmmValuesAndGradients) {
 TEST(BatchedMatmul, DecodeShapeAndEmptyBatch) {
   at::manual_seed(5);
   const at::Tensor q = at::randn({512, 1, 64}), k = at::randn({512, 28, 64});
-  EXPECT_LE(max_diff(imlsdk::batched_matmul(q, k.transpose(1, 2)), at::bmm(q, k.transpose(1, 2))),
+  EXPECT_LE(max_abs_diff(imlsdk::batched_matmul(q, k.transpose(1, 2)), at::bmm(q, k.transpose(1, 2))),
             1e-5);
   const at::Tensor e = imlsdk::batched_matmul(at::randn({0, 2, 3}), at::randn({0, 3, 4}));
   EXPECT_EQ(e.sizes(), at::IntArrayRef({0, 2, 4}));
@@ -167,7 +166,7 @@ TEST(CausalLmLoss, MatchesCrossEntropyValueAndGradient) {
   EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-5);
   (loss * 0.5).backward();
   (ref * 0.5).backward();
-  EXPECT_LE(max_diff(a.grad(), b.grad()), 1e-7);
+  EXPECT_LE(max_abs_diff(a.grad(), b.grad()), 1e-7);
   EXPECT_TRUE(a.grad().select(1, T - 1).abs().max().item<double>() == 0);  // last position
   {
     at::NoGradGuard no_grad;
@@ -188,7 +187,7 @@ TEST(TokenCrossEntropy, MatchesCrossEntropyWithoutShift) {
   EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-6);
   loss.backward();
   ref.backward();
-  EXPECT_LE(max_diff(a.grad(), b.grad()), 1e-7);
+  EXPECT_LE(max_abs_diff(a.grad(), b.grad()), 1e-7);
 }
 
 // linear_cross_entropy / causal_lm_loss from the head's input against the logits path
@@ -216,8 +215,8 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     EXPECT_NEAR(fused.item<double>(), ref.item<double>(), 1e-12);
     (fused * 0.5).backward();
     (ref * 0.5).backward();
-    EXPECT_LE(max_diff(h1.grad(), h2.grad()), 1e-12);
-    EXPECT_LE(max_diff(w1.grad(), w2.grad()), 1e-12);
+    EXPECT_LE(max_abs_diff(h1.grad(), h2.grad()), 1e-12);
+    EXPECT_LE(max_abs_diff(w1.grad(), w2.grad()), 1e-12);
     EXPECT_GT(w1.grad().abs().max().item<double>(), 1e-4);  // the comparison saw real gradients
     EXPECT_EQ(h1.grad().select(0, 2).abs().max().item<double>(), 0.0);  // ignored rows get none
     EXPECT_EQ(h1.grad().select(1, T - 1).abs().max().item<double>(), 0.0);  // nor the last position
@@ -226,7 +225,7 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     at::Tensor h1 = h0.clone().set_requires_grad(true), h2 = h0.clone().set_requires_grad(true);
     imlsdk::causal_lm_loss(h1, imlsdk::LinearHead{w0, 1.0}, labels).backward();
     imlsdk::causal_lm_loss(at::matmul(h2, w0.t()), labels).backward();
-    EXPECT_LE(max_diff(h1.grad(), h2.grad()), 1e-12);
+    EXPECT_LE(max_abs_diff(h1.grad(), h2.grad()), 1e-12);
   }
   {  // evaluation: the value alone
     at::NoGradGuard no_grad;
@@ -243,7 +242,7 @@ TEST(LinearCrossEntropy, EqualsTheLossOfTheLogitsInValueAndGradient) {
     EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-5);
     a.backward();
     b.backward();
-    EXPECT_LE(max_diff(hf.grad(), hr.grad()), 1e-6);
+    EXPECT_LE(max_abs_diff(hf.grad(), hr.grad()), 1e-6);
   }
  }
 }
@@ -269,8 +268,8 @@ TEST(LinearCrossEntropy, Float32EqualsDoubleAndKeepsNaN) {
     EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-5 * std::max(1.0, std::abs(b.item<double>())));
     a.backward();
     b.backward();
-    EXPECT_LE(max_diff(hf.grad().to(at::kDouble), hd.grad()), 1e-5);
-    EXPECT_LE(max_diff(wf.grad().to(at::kDouble), wd.grad()), 1e-5);
+    EXPECT_LE(max_abs_diff(hf.grad().to(at::kDouble), hd.grad()), 1e-5);
+    EXPECT_LE(max_abs_diff(wf.grad().to(at::kDouble), wd.grad()), 1e-5);
     at::Tensor bad = h0.clone();
     bad[5][3] = std::numeric_limits<float>::quiet_NaN();
     EXPECT_TRUE(std::isnan(imlsdk::linear_cross_entropy(bad, imlsdk::LinearHead{w0, 1.0}, targets).item<double>()));
@@ -351,7 +350,7 @@ TEST(Gelu, MatchesAtenValuesAndGradients) {
   // A strided input (a transposed matrix) and infinities / NaN, as at::gelu gives them.
   const at::Tensor m = at::randn({37, 11}).t();
   ASSERT_FALSE(m.is_contiguous());
-  EXPECT_LE(max_diff(imlsdk::gelu(m), at::gelu(m)), 1e-5);
+  EXPECT_LE(max_abs_diff(imlsdk::gelu(m), at::gelu(m)), 1e-5);
   const at::Tensor odd = at::tensor({std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 1.0f});
   const at::Tensor got = imlsdk::gelu(odd), ref = at::gelu(odd);
   EXPECT_EQ(got[0].item<float>(), ref[0].item<float>());

@@ -28,6 +28,7 @@
 
 #include "imlsdk/model.hpp"
 #include "imlsdk/safetensors.hpp"
+#include "model_test_support.hpp"
 #include "precision.hpp"
 #include "require_fixture.hpp"
 #include "test_plugins.hpp"
@@ -37,25 +38,15 @@ namespace {
 namespace fs = std::filesystem;
 using imlsdk::Json;
 using torch::Tensor;
+using imltest::ids_tensor;
+using imltest::max_abs_diff;
+using imltest::read_json;
 
 constexpr double kU = 1.0 / 256;  // bf16 unit roundoff, 2^-8
 constexpr double kLogitTol = 16 * kU, kLossTol = 4 * kU, kGradTol = 0.5, kLogitsVsRounding = 3,
                  kGradsVsRounding = 8;
 
-Json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  return Json::parse(in);
-}
-
-Tensor ids_tensor(const Json& rows) {
-  std::vector<Tensor> out;
-  for (const auto& r : rows) out.push_back(at::tensor(r.get<std::vector<int64_t>>(), at::kLong));
-  return at::stack(out);
-}
-
 double max_abs(const Tensor& t) { return t.to(at::kDouble).abs().max().item<double>(); }
-double max_abs_diff(const Tensor& a, const Tensor& b) { return max_abs(a.to(at::kDouble) - b.to(at::kDouble)); }
 
 enum class Family { Causal, Seq2Seq, Image };
 

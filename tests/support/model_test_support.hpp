@@ -88,19 +88,5 @@ inline int64_t expect_gradients_equal_hf(const imlsdk::Model& model, const std::
   return gradients.compared;
 }
 
-// A fresh folder of its own under this process's scratch folder (scratch.hpp), removed with it.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static int n = 0;
-    path = scratch_dir("tmp_" + std::to_string(n++));
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 }  // namespace imltest

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -52,5 +54,28 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::create_directories(d);
   return d;
 }
+
+// A fresh folder of its own under this process's scratch folder, removed with the object.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static std::atomic<int> n{0};
+    path = scratch_dir("tmp_" + std::to_string(n++));
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  // The folder, or a file name in it, as a string.
+  std::string str(const std::string& name = "") const { return name.empty() ? path.string() : (path / name).string(); }
+  // Writes `bytes` to the file `name` in the folder; returns its path.
+  std::string write(const std::string& name, const std::string& bytes) const {
+    const std::string file = str(name);
+    std::ofstream(file, std::ios::binary) << bytes;
+    return file;
+  }
+};
 
 }  // namespace imltest

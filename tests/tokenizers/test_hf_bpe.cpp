@@ -190,7 +190,7 @@ json tiny_tokenizer(bool merges_as_pairs = false) {
 }
 
 std::string write_tokenizer(const imltest::TempDir& dir, const json& j, const std::string& name = "tokenizer.json") {
-  imltest::write_text_file(dir.path() / name, j.dump());
+  imltest::write_text_file(dir.path / name, j.dump());
   return dir.str(name);
 }
 
@@ -224,18 +224,18 @@ TEST(HfBpeTiny, MergesAddedTokensAndOptions) {
 TEST(HfBpeTiny, SpecialTokenFiles) {
   imltest::TempDir dir;
   const std::string path = write_tokenizer(dir, tiny_tokenizer());
-  imltest::write_text_file(dir.path() / "tokenizer_config.json",
+  imltest::write_text_file(dir.path / "tokenizer_config.json",
                            R"({"bos_token": "<|endoftext|>", "add_bos_token": true, "pad_token": {"content": "<mask>"},
                                "eos_token": "<mask>"})");
   // special_tokens_map.json wins over tokenizer_config.json, as in transformers.
-  imltest::write_text_file(dir.path() / "special_tokens_map.json", R"({"eos_token": "<|endoftext|>", "unk_token": null})");
+  imltest::write_text_file(dir.path / "special_tokens_map.json", R"({"eos_token": "<|endoftext|>", "unk_token": null})");
   const HfBpeTokenizer tok(path);
   EXPECT_EQ(tok.bos_id(), 265);
   EXPECT_TRUE(tok.add_bos());
   EXPECT_EQ(tok.eos_id(), 265);
   EXPECT_EQ(tok.pad_id(), 266);
   EXPECT_EQ(tok.unk_id(), -1);
-  imltest::write_text_file(dir.path() / "special_tokens_map.json", R"({"bos_token": "<s>"})");
+  imltest::write_text_file(dir.path / "special_tokens_map.json", R"({"bos_token": "<s>"})");
   imltest::expect_one_line_invalid_argument([&] { HfBpeTokenizer t(path); },
                                             {dir.str("special_tokens_map.json"), "bos_token '<s>'"});
 }

@@ -89,7 +89,7 @@ class SentencePieceTrained : public ::testing::Test {
       lines_.push_back(line);
       corpus += line + "\n";
     }
-    imltest::write_text_file(dir_->path() / "corpus.txt", corpus);
+    imltest::write_text_file(dir_->path / "corpus.txt", corpus);
     // libsentencepiece's trainer, in a helper process (see tests/tokenizers/CMakeLists.txt).
     auto train = [&](const std::string& prefix, const std::string& ids) {
       const std::string flags = "--input=" + dir_->str("corpus.txt") + " --model_prefix=" + dir_->str(prefix) +

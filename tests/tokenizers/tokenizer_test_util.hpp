@@ -5,13 +5,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "scratch.hpp"  // TempDir
 
 namespace imltest {
 
@@ -55,27 +56,6 @@ inline std::vector<std::vector<int64_t>> read_vocab_test_outputs(const std::stri
   return out;
 }
 
-// A fresh folder under the system temp dir, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("imltest_tokenizers_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string str(const std::string& name = "") const { return name.empty() ? path_.string() : (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // `f` must throw std::invalid_argument with a one-line message containing every string of
 // `parts` (typically the file's path and the offending component).
