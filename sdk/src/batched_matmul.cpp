@@ -13,18 +13,15 @@
 #include <algorithm>
 #include <limits>
 
+#include "blas_symbols.hpp"
 #include "imlsdk/model.hpp"
 
 namespace imlsdk {
 
 namespace {
 
-using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*,
-                          const float*, const float*, const int*, const float*, const int*,
-                          const float*, float*, const int*);
-using dgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*,
-                          const double*, const double*, const int*, const double*, const int*,
-                          const double*, double*, const int*);
+using detail::dgemm_fn;
+using detail::sgemm_fn;
 
 struct Blas {
   sgemm_fn sgemm = nullptr;

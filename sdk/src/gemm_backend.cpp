@@ -21,11 +21,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "blas_symbols.hpp"
+
 namespace imlsdk {
 namespace {
 
-using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
-                          const int*, const float*, const int*, const float*, float*, const int*);
+using detail::sgemm_fn;
 using dnnl_sgemm_fn = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
                               int64_t, float, float*, int64_t);
 using isa_fn = int (*)();
@@ -44,7 +45,7 @@ struct Backend {
   std::string isa;
   Backend() {
     blas = reinterpret_cast<sgemm_fn>(::dlsym(RTLD_NEXT, "sgemm_"));
-    blas_threads = reinterpret_cast<get_int_fn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    blas_threads = detail::openblas_get_threads();
     omp_get = reinterpret_cast<get_int_fn>(::dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
     omp_set = reinterpret_cast<set_int_fn>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
     auto sgemm = reinterpret_cast<dnnl_sgemm_fn>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));

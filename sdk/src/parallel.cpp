@@ -1,11 +1,12 @@
 #include "imlsdk/parallel.hpp"
 
 #include <ATen/ThreadLocalState.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <exception>
 #include <thread>
+
+#include "blas_symbols.hpp"
 
 namespace imlsdk {
 
@@ -13,29 +14,20 @@ namespace {
 
 thread_local bool inside_job = false;
 
-// OpenBLAS's thread count, through whatever libopenblas the process loaded (none: no-ops).
-using GetFn = int (*)();
-using SetFn = void (*)(int);
-GetFn blas_get() {
-  static const auto fn = reinterpret_cast<GetFn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  return fn;
-}
-SetFn blas_set() {
-  static const auto fn = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  return fn;
-}
+using detail::openblas_get_threads;
+using detail::openblas_set_threads;
 
 struct BlasThreadsScope {
   int before = 0;
   explicit BlasThreadsScope(size_t jobs) {
-    if (blas_get() == nullptr || blas_set() == nullptr) return;
-    before = blas_get()();
+    if (openblas_get_threads() == nullptr || openblas_set_threads() == nullptr) return;
+    before = openblas_get_threads()();
     const int each = std::max(1, before / static_cast<int>(std::max<size_t>(1, jobs)));
-    if (each != before) blas_set()(each);
+    if (each != before) openblas_set_threads()(each);
     else before = 0;
   }
   ~BlasThreadsScope() {
-    if (before > 0) blas_set()(before);
+    if (before > 0) openblas_set_threads()(before);
   }
 };
 
