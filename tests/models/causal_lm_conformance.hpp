@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct CausalLMCase {
   bool ids_from_config = false;
   static std::string name(const ::testing::TestParamInfo<CausalLMCase>& info) { return info.param.fixture; }
 };
+
+// How GoogleTest prints a case (in test listings and CTest's names), instead of its bytes.
+inline void PrintTo(const CausalLMCase& c, std::ostream* os) { *os << c.plugin << " on " << c.fixture; }
 
 inline std::shared_ptr<imlsdk::ModelPlugin> model_plugin(const std::string& name) {
   static std::map<std::string, std::shared_ptr<imlsdk::ModelPlugin>> loaded;
